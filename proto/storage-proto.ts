@@ -1,0 +1,52 @@
+// Loads storage.proto once, typed by the generated declarations, for both the node and its callers.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType } from './generated/storage.js';
+import type { StorageServiceClient } from './generated/storage/StorageService.js';
+
+export type { StorageServiceClient };
+export type { StorageServiceHandlers } from './generated/storage/StorageService.js';
+
+const MiB = 1024 * 1024;
+
+/** Callers may send messages of up to 16 MiB of data; the limit leaves room for the envelope. */
+export const MAX_MESSAGE_BYTES = 16 * MiB + 64 * 1024;
+
+export const GRPC_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+};
+
+function findProtoFile(): string {
+  // Compiled code runs from dist/proto/, tests import the sources from proto/.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'storage.proto'), join(here, '..', '..', 'proto', 'storage.proto')];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`storage.proto not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+let loaded: ProtoGrpcType | undefined;
+
+export function storageProto(): ProtoGrpcType['storage'] {
+  if (!loaded) {
+    const definition = protoLoader.loadSync(findProtoFile(), {
+      keepCase: false,
+      longs: Number,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+  }
+  return loaded.storage;
+}
+
+/** A client for one storage node at `address` (host:port). */
+export function createStorageClient(address: string, options: grpc.ChannelOptions = {}): StorageServiceClient {
+  const { StorageService } = storageProto();
+  return new StorageService(address, grpc.credentials.createInsecure(), { ...GRPC_OPTIONS, ...options });
+}

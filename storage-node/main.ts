@@ -1,0 +1,34 @@
+// Entry point: node dist/storage-node/main.js, configured by environment variables.
+import { ConfigError, loadNodeConfig } from './config.js';
+import { startStorageServer } from './storage-server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadNodeConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`storage-node: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = await startStorageServer(config);
+  // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
+  console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`storage-node ${config.nodeId}: ${signal}, finishing running calls`);
+    server.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`storage-node: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
