@@ -1,0 +1,40 @@
+// Deletes chunk data on the nodes. Every deletion is queued in chunk_deletions first (in the same
+// transaction that drops the metadata) and leaves the queue only once the node confirms it.
+import type { ChunkLocation, Metadata } from './metadata.js';
+import type { NodeRegistry } from './node-registry.js';
+
+export class ChunkDeleter {
+  constructor(
+    private readonly metadata: Metadata,
+    private readonly registry: NodeRegistry,
+  ) {}
+
+  /** Drops a file's metadata and deletes its chunks now where the nodes answer. False: no such file. */
+  async removeFile(fileId: string, onlyIf?: 'uploading' | 'completed'): Promise<boolean> {
+    const queued = await this.metadata.removeFile(fileId, onlyIf);
+    if (!queued) return false;
+    await this.deleteQueued(queued.map((q) => ({ ...q, address: this.registry.client(q.nodeId).address })));
+    return true;
+  }
+
+  /** Retries whatever is due in the queue; returns how many deletions succeeded. */
+  async deleteDue(): Promise<number> {
+    return this.deleteQueued(await this.metadata.dueDeletions());
+  }
+
+  private async deleteQueued(items: (ChunkLocation & { address: string })[]): Promise<number> {
+    const results = await Promise.all(
+      items.map(async (item) => {
+        try {
+          await this.registry.clientFor(item.nodeId, item.address).deleteChunk(item.chunkId);
+          await this.metadata.deletionDone(item);
+          return true;
+        } catch (err) {
+          await this.metadata.deletionFailed(item, err instanceof Error ? err.message : String(err)).catch(() => undefined);
+          return false;
+        }
+      }),
+    );
+    return results.filter(Boolean).length;
+  }
+}

@@ -1,0 +1,73 @@
+// A running gateway: database (embedded or DATABASE_URL), migrations, node registry, janitor, HTTP.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ChunkDeleter } from './chunk-deleter.js';
+import type { GatewayConfig } from './config.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
+import { createApp } from './http/app.js';
+import { isDatabaseUnavailable } from './http/error-handler.js';
+import { Janitor } from './janitor.js';
+import { createPool, Metadata } from './metadata.js';
+import { migrate } from './migrate.js';
+import { NodeRegistry } from './node-registry.js';
+import { UploadService } from './upload-service.js';
+
+export interface GatewayServer {
+  port: number;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function migrateWithRetry(metadata: Metadata, attempts = 30): Promise<string[]> {
+  for (let i = 1; ; i++) {
+    try {
+      return await migrate(metadata.pool);
+    } catch (err) {
+      // In compose the database may still be starting; anything else is a real error.
+      if (i >= attempts || !isDatabaseUnavailable(err)) throw err;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
+  let embedded: EmbeddedDatabase | undefined;
+  const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
+  const metadata = new Metadata(createPool(databaseUrl));
+  await migrateWithRetry(metadata);
+  const registry = new NodeRegistry(metadata, config.nodeTimeoutMs);
+  await registry.start(config.storageNodes, config.healthIntervalMs);
+  const deleter = new ChunkDeleter(metadata, registry);
+  const janitor = new Janitor(metadata, registry, deleter, config);
+  janitor.start(config.janitorIntervalMs);
+  const uploads = new UploadService(config, metadata, registry, deleter);
+  const app = createApp({ metadata, registry, uploads, deleter, requiredNodes: config.stripeWidth });
+
+  const server: Server = createServer(app);
+  server.requestTimeout = 0; // a 10 GiB upload may take long; stalled clients are cut by the idle timeout
+  server.setTimeout(config.idleTimeoutMs);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    databaseUrl,
+    async stop() {
+      janitor.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Requests still running after the grace period are cut.
+        setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 30_000).unref();
+      });
+      registry.stop();
+      await metadata.pool.end();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// The express application: routes, a JSON 404 for anything else, and the error handler.
+import express from 'express';
+import type { ChunkDeleter } from '../chunk-deleter.js';
+import type { Metadata } from '../metadata.js';
+import type { NodeRegistry } from '../node-registry.js';
+import type { UploadService } from '../upload-service.js';
+import { adminRouter } from './admin-routes.js';
+import { notFound } from './api-error.js';
+import { errorHandler } from './error-handler.js';
+import { filesRouter } from './files-routes.js';
+import { healthRouter } from './health-route.js';
+
+export function createApp(deps: {
+  metadata: Metadata;
+  registry: NodeRegistry;
+  uploads: UploadService;
+  deleter: ChunkDeleter;
+  requiredNodes: number;
+}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // ETags are the files' SHA-256, set explicitly
+  app.use(filesRouter(deps));
+  app.use(adminRouter(deps.registry));
+  app.use(healthRouter(deps.metadata, deps.registry, deps.requiredNodes));
+  app.use((req) => {
+    throw notFound(`no route for ${req.method} ${req.path}`);
+  });
+  app.use(errorHandler);
+  return app;
+}

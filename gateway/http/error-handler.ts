@@ -1,0 +1,44 @@
+// Maps anything thrown by a handler to a JSON error; a dependency that is down is a quick 503.
+import type { ErrorRequestHandler } from 'express';
+import { NodeFailure } from '../chunk-sender.js';
+import { InvalidInput } from '../request-parsing.js';
+import { ApiError } from './api-error.js';
+
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code ?? '';
+  return (
+    DB_DOWN_CODES.has(code) ||
+    code.startsWith('08') ||
+    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(err.message)
+  );
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof InvalidInput) return new ApiError(400, 'InvalidRequest', err.message);
+  if (err instanceof NodeFailure) return new ApiError(503, 'StorageUnavailable', err.message);
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`);
+  }
+  const status = (err as { status?: number; type?: string }).status;
+  if (status && status >= 400 && status < 500) {
+    // body-parser errors (malformed JSON, too large) carry their own 4xx status.
+    return new ApiError(status, 'InvalidRequest', (err as Error).message);
+  }
+  return new ApiError(500, 'InternalError', 'internal error');
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const apiError = toApiError(err);
+  if (apiError.status >= 500) console.error(`gateway: ${req.method} ${req.originalUrl}:`, err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  // A request whose body was not read to the end cannot leave the connection reusable.
+  if (!req.complete) res.setHeader('Connection', 'close');
+  res.status(apiError.status).set(apiError.headers).json({ error: apiError.message, code: apiError.code });
+};

@@ -1,0 +1,44 @@
+// The JSON shapes of files, chunks and nodes in responses.
+import type { ChunkRow, FileRow } from '../metadata.js';
+import type { NodeState } from '../node-registry.js';
+
+export function fileJson(f: FileRow) {
+  return {
+    file_id: f.id,
+    filename: f.filename,
+    content_type: f.content_type,
+    size: f.size,
+    checksum: f.checksum,
+    status: f.status,
+    created_at: f.created_at.toISOString(),
+    updated_at: f.updated_at.toISOString(),
+    completed_at: f.completed_at?.toISOString() ?? null,
+  };
+}
+
+export function chunkJson(c: ChunkRow) {
+  return {
+    chunk_number: c.chunk_number,
+    chunk_id: c.chunk_id,
+    size: c.size,
+    checksum: c.checksum,
+    server_id: c.node_id,
+    server_address: c.address,
+  };
+}
+
+export function nodeJson(n: NodeState) {
+  const fill = n.totalSpace ? (n.totalSpace - (n.availableSpace ?? 0)) / n.totalSpace : null;
+  return {
+    id: n.id,
+    address: n.address,
+    name: n.name,
+    status: n.status,
+    total_space: n.totalSpace,
+    available_space: n.availableSpace,
+    used_space: n.usedSpace,
+    disk_fill: fill === null ? null : Math.round(fill * 10_000) / 10_000,
+    last_seen_at: n.lastSeenAt?.toISOString() ?? null,
+    error: n.error,
+  };
+}

@@ -1,0 +1,104 @@
+// /files: upload, list, metadata, download, delete. Handlers parse, call, reply.
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { create as contentDisposition } from 'content-disposition';
+import { Router, type Request } from 'express';
+import type { ChunkDeleter } from '../chunk-deleter.js';
+import { encodeCursor } from '../list-cursor.js';
+import type { Metadata } from '../metadata.js';
+import type { NodeRegistry } from '../node-registry.js';
+import { parseByteRange, parseFileId, parseListQuery } from '../request-parsing.js';
+import { readStripes } from '../stripe-reader.js';
+import type { UploadService } from '../upload-service.js';
+import { ApiError, notFound } from './api-error.js';
+import { chunkJson, fileJson } from './file-json.js';
+
+export function filesRouter(deps: {
+  metadata: Metadata;
+  registry: NodeRegistry;
+  uploads: UploadService;
+  deleter: ChunkDeleter;
+}): Router {
+  const { metadata, registry, uploads, deleter } = deps;
+  const router = Router();
+
+  async function completedFile(req: Request) {
+    const fileId = parseFileId(String(req.params.fileId));
+    const file = await metadata.getFile(fileId);
+    if (!file || file.status !== 'completed') throw notFound(`file ${fileId} does not exist`);
+    return file;
+  }
+
+  router.post('/files', async (req, res) => {
+    const { file, chunks } = await uploads.upload(req);
+    res.status(201).json({ ...fileJson(file), chunks: chunks.map(chunkJson) });
+  });
+
+  router.get('/files', async (req, res) => {
+    const query = parseListQuery(req.query as Record<string, unknown>);
+    if (query.mode === 'page') {
+      const { files, total } = await metadata.listFilesPage(query.page, query.perPage);
+      res.json({ files: files.map(fileJson), total, page: query.page, per_page: query.perPage });
+      return;
+    }
+    // One extra row tells whether another page follows.
+    const rows = await metadata.listFilesAfter(query.after, query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    res.json({
+      files: page.map(fileJson),
+      limit: query.limit,
+      next_cursor: rows.length > query.limit && last ? encodeCursor({ createdAtMicros: last.created_us, fileId: last.id }) : null,
+    });
+  });
+
+  router.get('/files/:fileId/metadata', async (req, res) => {
+    const file = await completedFile(req);
+    res.json({ ...fileJson(file), chunks: (await metadata.getChunks(file.id)).map(chunkJson) });
+  });
+
+  router.get('/files/:fileId', async (req, res) => {
+    const file = await completedFile(req);
+    const chunks = await metadata.getChunks(file.id);
+    const range = parseByteRange(req.headers.range, file.size);
+    if (range.kind === 'unsatisfiable') {
+      throw new ApiError(416, 'InvalidRange', `the range ${req.headers.range} is outside the file's ${file.size} bytes`, {
+        'Content-Range': `bytes */${file.size}`,
+      });
+    }
+    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, file.size];
+    res.status(range.kind === 'partial' ? 206 : 200).set({
+      'Content-Type': file.content_type,
+      'Content-Length': String(end - start),
+      'Content-Disposition': contentDisposition(file.filename),
+      ETag: `"${file.checksum}"`,
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': (file.completed_at ?? file.created_at).toUTCString(),
+      ...(range.kind === 'partial' ? { 'Content-Range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const bytes = readStripes(file, chunks, start, end, (nodeId) => {
+      const row = chunks.find((c) => c.node_id === nodeId)!;
+      return registry.clientFor(nodeId, row.address);
+    });
+    try {
+      await pipeline(Readable.from(bytes, { objectMode: false }), res);
+    } catch (err) {
+      // Before the first byte the client can still get a proper error; after it, only a cut connection.
+      if (!res.headersSent) throw err;
+      console.error(`gateway: download of ${file.id} aborted: ${(err as Error).message}`);
+      res.destroy();
+    }
+  });
+
+  router.delete('/files/:fileId', async (req, res) => {
+    const fileId = parseFileId(String(req.params.fileId));
+    if (!(await deleter.removeFile(fileId, 'completed'))) throw notFound(`file ${fileId} does not exist`);
+    res.json({ message: 'file deleted', file_id: fileId });
+  });
+
+  return router;
+}

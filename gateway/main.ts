@@ -1,0 +1,40 @@
+// Entry point: node dist/gateway/main.js, configured by environment variables.
+import { ConfigError, loadGatewayConfig } from './config.js';
+import { startGateway } from './gateway-server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadGatewayConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`gateway: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const gateway = await startGateway(config);
+  // The cluster launcher and tests read this line to learn the (possibly ephemeral) port.
+  console.log(`gateway listening on http://${config.host}:${gateway.port} (storage nodes: ${config.storageNodes.join(', ')})`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`gateway: ${signal}, finishing running requests`);
+    gateway.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`gateway: error while stopping: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`gateway: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

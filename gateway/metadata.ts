@@ -1,0 +1,313 @@
+// All SQL of the gateway: files, chunks, storage nodes and pending chunk deletions.
+import pg from 'pg';
+import type { ListPosition } from './list-cursor.js';
+
+// int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createPool(url: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    connectionTimeoutMillis: 3_000, // an unreachable database must give a quick 503, not a hang
+    query_timeout: 15_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', () => undefined); // idle clients dropped by a restarting server: the next query reconnects
+  return pool;
+}
+
+export interface NodeRow {
+  id: number;
+  address: string;
+  node_name: string | null;
+  status: 'unknown' | 'healthy' | 'low_space' | 'down';
+  total_space: number | null;
+  available_space: number | null;
+  used_space: number | null;
+  last_seen_at: Date | null;
+  created_at: Date;
+}
+
+export interface FileRow {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  checksum: string | null;
+  status: 'uploading' | 'completed';
+  stripe_unit: number;
+  stripe_width: number;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+  created_us: string; // created_at in microseconds since the epoch (keyset cursor)
+}
+
+export interface ChunkRow {
+  chunk_number: number;
+  chunk_id: string;
+  node_id: number;
+  size: number;
+  checksum: string | null;
+  address: string;
+}
+
+export interface PlannedChunk {
+  chunkNumber: number;
+  chunkId: string;
+  nodeId: number;
+}
+
+export interface StoredChunk {
+  chunkNumber: number;
+  size: number;
+  checksum: string;
+}
+
+export interface ChunkLocation {
+  nodeId: number;
+  chunkId: string;
+}
+
+export interface DueDeletion extends ChunkLocation {
+  address: string;
+  attempts: number;
+}
+
+const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe_unit, stripe_width,
+  created_at, updated_at, completed_at,
+  ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
+
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export class Metadata {
+  constructor(readonly pool: pg.Pool) {}
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  // ---- storage nodes ----
+
+  async ensureNodes(addresses: string[]): Promise<void> {
+    if (addresses.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO storage_nodes (address) SELECT unnest($1::text[]) ON CONFLICT (address) DO NOTHING`,
+      [addresses],
+    );
+  }
+
+  /** Registers a node; `created` is false when the address was known already. */
+  async registerNode(address: string): Promise<{ node: NodeRow; created: boolean }> {
+    const inserted = await this.pool.query<NodeRow>(
+      `INSERT INTO storage_nodes (address) VALUES ($1) ON CONFLICT (address) DO NOTHING RETURNING *`,
+      [address],
+    );
+    if (inserted.rows[0]) return { node: inserted.rows[0], created: true };
+    const existing = await this.pool.query<NodeRow>('SELECT * FROM storage_nodes WHERE address = $1', [address]);
+    return { node: existing.rows[0]!, created: false };
+  }
+
+  async listNodes(): Promise<NodeRow[]> {
+    return (await this.pool.query<NodeRow>('SELECT * FROM storage_nodes ORDER BY id')).rows;
+  }
+
+  async recordNodeHealth(
+    id: number,
+    health: { status: NodeRow['status']; name?: string; total?: number; available?: number; used?: number },
+  ): Promise<void> {
+    const seen = health.status !== 'down';
+    await this.pool.query(
+      `UPDATE storage_nodes SET status = $2,
+         node_name = COALESCE($3, node_name),
+         total_space = COALESCE($4, total_space),
+         available_space = COALESCE($5, available_space),
+         used_space = COALESCE($6, used_space),
+         last_seen_at = CASE WHEN $7 THEN now() ELSE last_seen_at END
+       WHERE id = $1`,
+      [id, health.status, health.name ?? null, health.total ?? null, health.available ?? null, health.used ?? null, seen],
+    );
+  }
+
+  // ---- uploads ----
+
+  /** The `uploading` row and the planned chunk placements, before any byte is sent. */
+  async createUpload(
+    file: { id: string; filename: string; contentType: string; stripeUnit: number; stripeWidth: number },
+    chunks: PlannedChunk[],
+  ): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await c.query(
+        `INSERT INTO files (id, filename, content_type, status, stripe_unit, stripe_width)
+         VALUES ($1, $2, $3, 'uploading', $4, $5)`,
+        [file.id, file.filename, file.contentType, file.stripeUnit, file.stripeWidth],
+      );
+      await c.query(
+        `INSERT INTO chunks (file_id, chunk_number, chunk_id, node_id)
+         SELECT $1, unnest($2::int[]), unnest($3::text[]), unnest($4::int[])`,
+        [file.id, chunks.map((p) => p.chunkNumber), chunks.map((p) => p.chunkId), chunks.map((p) => p.nodeId)],
+      );
+    });
+  }
+
+  /** Keeps a long upload from looking abandoned to the janitor. */
+  async touchUpload(fileId: string): Promise<void> {
+    await this.pool.query(`UPDATE files SET updated_at = now() WHERE id = $1 AND status = 'uploading'`, [fileId]);
+  }
+
+  /**
+   * Makes an upload visible: records chunk sizes and checksums, drops planned chunks that were never
+   * used, and marks the file completed, all in one transaction. Null when the row is gone (the
+   * janitor judged the upload abandoned), in which case nothing changes.
+   */
+  async completeUpload(fileId: string, size: number, checksum: string, chunks: StoredChunk[]): Promise<FileRow | null> {
+    return inTransaction(this.pool, async (c) => {
+      const file = await c.query<FileRow>(
+        `UPDATE files SET status = 'completed', size = $2, checksum = $3, updated_at = now(), completed_at = now()
+         WHERE id = $1 AND status = 'uploading' RETURNING ${FILE_COLUMNS}`,
+        [fileId, size, checksum],
+      );
+      if (file.rowCount === 0) return null;
+      await c.query('DELETE FROM chunks WHERE file_id = $1 AND chunk_number >= $2', [fileId, chunks.length]);
+      await c.query(
+        `UPDATE chunks SET size = s.size, checksum = s.checksum
+         FROM (SELECT unnest($2::int[]) AS chunk_number, unnest($3::bigint[]) AS size, unnest($4::text[]) AS checksum) s
+         WHERE chunks.file_id = $1 AND chunks.chunk_number = s.chunk_number`,
+        [fileId, chunks.map((x) => x.chunkNumber), chunks.map((x) => x.size), chunks.map((x) => x.checksum)],
+      );
+      return file.rows[0]!;
+    });
+  }
+
+  // ---- reading ----
+
+  async getFile(fileId: string): Promise<FileRow | null> {
+    const r = await this.pool.query<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [fileId]);
+    return r.rows[0] ?? null;
+  }
+
+  async getChunks(fileId: string): Promise<ChunkRow[]> {
+    const r = await this.pool.query<ChunkRow>(
+      `SELECT c.chunk_number, c.chunk_id, c.node_id, c.size, c.checksum, n.address
+       FROM chunks c JOIN storage_nodes n ON n.id = c.node_id
+       WHERE c.file_id = $1 ORDER BY c.chunk_number`,
+      [fileId],
+    );
+    return r.rows;
+  }
+
+  async listFilesPage(page: number, perPage: number): Promise<{ files: FileRow[]; total: number }> {
+    const [files, total] = await Promise.all([
+      this.pool.query<FileRow>(
+        `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed'
+         ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
+        [perPage, (page - 1) * perPage],
+      ),
+      this.pool.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM files WHERE status = 'completed'`),
+    ]);
+    return { files: files.rows, total: total.rows[0]!.n };
+  }
+
+  /** Keyset page: the `limit` newest completed files older than `after` (or the newest). */
+  async listFilesAfter(after: ListPosition | null, limit: number): Promise<FileRow[]> {
+    const r = after
+      ? await this.pool.query<FileRow>(
+          `SELECT ${FILE_COLUMNS} FROM files
+           WHERE status = 'completed'
+             AND (created_at, id) < ('epoch'::timestamptz + $1::bigint * interval '1 microsecond', $2::uuid)
+           ORDER BY created_at DESC, id DESC LIMIT $3`,
+          [after.createdAtMicros, after.fileId, limit],
+        )
+      : await this.pool.query<FileRow>(
+          `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' ORDER BY created_at DESC, id DESC LIMIT $1`,
+          [limit],
+        );
+    return r.rows;
+  }
+
+  // ---- deletion ----
+
+  /**
+   * Drops a file's metadata (chunks go by ON DELETE CASCADE) and, in the same transaction, queues
+   * its chunks for deletion on the nodes. `onlyIf` limits it to uploads, or to completed files.
+   * Returns the queued chunks, or null when no such file was there.
+   */
+  async removeFile(fileId: string, onlyIf?: FileRow['status']): Promise<ChunkLocation[] | null> {
+    return inTransaction(this.pool, async (c) => {
+      const file = await c.query(
+        `SELECT id FROM files WHERE id = $1 AND ($2::text IS NULL OR status = $2) FOR UPDATE`,
+        [fileId, onlyIf ?? null],
+      );
+      if (file.rowCount === 0) return null;
+      const queued = await c.query<{ node_id: number; chunk_id: string }>(
+        `INSERT INTO chunk_deletions (node_id, chunk_id)
+         SELECT node_id, chunk_id FROM chunks WHERE file_id = $1
+         ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
+         RETURNING node_id, chunk_id`,
+        [fileId],
+      );
+      await c.query('DELETE FROM files WHERE id = $1', [fileId]);
+      return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id }));
+    });
+  }
+
+  async uploadsIdleSince(cutoff: Date, limit = 1000): Promise<string[]> {
+    const r = await this.pool.query<{ id: string }>(
+      `SELECT id FROM files WHERE status = 'uploading' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+      [cutoff, limit],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  async dueDeletions(limit = 1000): Promise<DueDeletion[]> {
+    const r = await this.pool.query<{ node_id: number; chunk_id: string; address: string; attempts: number }>(
+      `SELECT d.node_id, d.chunk_id, n.address, d.attempts
+       FROM chunk_deletions d JOIN storage_nodes n ON n.id = d.node_id
+       WHERE d.next_attempt_at <= now() ORDER BY d.next_attempt_at LIMIT $1`,
+      [limit],
+    );
+    return r.rows.map((x) => ({ nodeId: x.node_id, chunkId: x.chunk_id, address: x.address, attempts: x.attempts }));
+  }
+
+  async deletionDone(d: ChunkLocation): Promise<void> {
+    await this.pool.query('DELETE FROM chunk_deletions WHERE node_id = $1 AND chunk_id = $2', [d.nodeId, d.chunkId]);
+  }
+
+  /** Backs off exponentially, up to an hour between attempts. */
+  async deletionFailed(d: ChunkLocation, error: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE chunk_deletions SET attempts = attempts + 1, last_error = $3,
+         next_attempt_at = now() + least(interval '1 hour', interval '1 second' * power(2, least(attempts, 12)))
+       WHERE node_id = $1 AND chunk_id = $2`,
+      [d.nodeId, d.chunkId, error.slice(0, 500)],
+    );
+  }
+
+  async pendingDeletionCount(): Promise<number> {
+    return (await this.pool.query<{ n: number }>('SELECT count(*)::int8 AS n FROM chunk_deletions')).rows[0]!.n;
+  }
+
+  /** Which of `chunkIds` some file (completed or uploading) still references, or are queued for deletion. */
+  async knownChunkIds(chunkIds: string[]): Promise<Set<string>> {
+    const r = await this.pool.query<{ chunk_id: string }>(
+      `SELECT chunk_id FROM chunks WHERE chunk_id = ANY($1::text[])
+       UNION SELECT chunk_id FROM chunk_deletions WHERE chunk_id = ANY($1::text[])`,
+      [chunkIds],
+    );
+    return new Set(r.rows.map((x) => x.chunk_id));
+  }
+}

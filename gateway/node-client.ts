@@ -1,0 +1,56 @@
+// One storage node as the gateway sees it: its gRPC client with deadlines on the unary calls.
+import { status, type ClientReadableStream } from '@grpc/grpc-js';
+import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
+import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
+import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
+import type { ListChunksResponse__Output } from '../proto/generated/storage/ListChunksResponse.js';
+
+export class NodeClient {
+  readonly grpc: StorageServiceClient;
+
+  constructor(
+    readonly id: number,
+    readonly address: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.grpc = createStorageClient(address, {
+      // Notice a dead peer during a long stream instead of waiting on it forever.
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 0,
+    });
+  }
+
+  private deadline(): Date {
+    return new Date(Date.now() + this.timeoutMs);
+  }
+
+  health(): Promise<HealthCheckResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.grpc.HealthCheck({}, { deadline: this.deadline() }, (err, res) => (err || !res ? reject(err) : resolve(res))),
+    );
+  }
+
+  /** 'deleted', or 'absent' when the node does not hold the chunk (deletion is idempotent). */
+  deleteChunk(chunkId: string): Promise<'deleted' | 'absent'> {
+    return new Promise((resolve, reject) =>
+      this.grpc.DeleteChunk({ chunkId }, { deadline: this.deadline() }, (err) => {
+        if (!err) resolve('deleted');
+        else if (err.code === status.NOT_FOUND) resolve('absent');
+        else reject(err);
+      }),
+    );
+  }
+
+  getChunk(chunkId: string, offset: number, length: number): ClientReadableStream<GetChunkResponse__Output> {
+    return this.grpc.GetChunk({ chunkId, offset, length });
+  }
+
+  listChunks(): ClientReadableStream<ListChunksResponse__Output> {
+    return this.grpc.ListChunks({});
+  }
+
+  close(): void {
+    this.grpc.close();
+  }
+}

@@ -1,0 +1,106 @@
+// An upload from request to visible file: placement, the `uploading` row, striping to the nodes,
+// and the commit that makes it visible; on any failure, everything it wrote is removed again.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ChunkSender } from './chunk-sender.js';
+import type { ChunkDeleter } from './chunk-deleter.js';
+import type { GatewayConfig } from './config.js';
+import { badRequest, unavailable } from './http/api-error.js';
+import type { ChunkRow, FileRow, Metadata } from './metadata.js';
+import { fileSizeUpperBound, multipartBoundary, parseMultipartHead } from './multipart-head.js';
+import { entityTooLarge, peekBody, receiveSingleFile, type IncomingFile } from './multipart-receiver.js';
+import type { NodeRegistry } from './node-registry.js';
+import { placeChunks } from './placement.js';
+import { chunkCount, type StripeLayout } from './stripe-layout.js';
+import { StripeWriter } from './stripe-writer.js';
+
+const HEAD_PEEK_BYTES = 64 * 1024;
+const HEARTBEAT_MS = 30_000;
+
+export const chunkIdFor = (fileId: string, chunkNumber: number): string => `${fileId}.${chunkNumber}`;
+
+export interface UploadedFile {
+  file: FileRow;
+  chunks: ChunkRow[];
+}
+
+function checkFilename(name: string): string {
+  if (!name) throw badRequest('the file part has no filename');
+  if (name.length > 1024) throw badRequest('the filename is longer than 1024 characters');
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw badRequest('the filename contains control characters');
+  return name;
+}
+
+export class UploadService {
+  private readonly layout: StripeLayout;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly metadata: Metadata,
+    private readonly registry: NodeRegistry,
+    private readonly deleter: ChunkDeleter,
+  ) {
+    this.layout = { unit: config.stripeUnit, width: config.stripeWidth };
+  }
+
+  /** The most bytes the file in this request can have, decided before reading the body where possible. */
+  private async sizeBound(req: IncomingMessage, boundary: string): Promise<number | null> {
+    const header = req.headers['content-length'];
+    if (header === undefined) return null; // chunked transfer: counted while streaming
+    const contentLength = Number(header);
+    if (contentLength <= this.config.maxFileSize) return contentLength;
+    const head = await peekBody(req, HEAD_PEEK_BYTES, (h) => parseMultipartHead(h, boundary) !== null);
+    const parsed = parseMultipartHead(head, boundary);
+    if (!parsed?.isFile) return contentLength;
+    const bound = fileSizeUpperBound(contentLength, boundary, parsed);
+    if (bound > this.config.maxFileSize) throw entityTooLarge(this.config.maxFileSize);
+    return bound;
+  }
+
+  async upload(req: IncomingMessage): Promise<UploadedFile> {
+    const boundary = multipartBoundary(req.headers['content-type']);
+    if (!boundary) throw badRequest('expected a multipart/form-data body with a boundary, the file in the field "file"');
+    const bound = await this.sizeBound(req, boundary);
+    const planned = bound === null ? this.layout.width : Math.max(1, chunkCount(bound, this.layout));
+    const fileId = randomUUID();
+    const nodeIds = placeChunks(fileId, planned, this.registry.candidates());
+    if (!nodeIds) {
+      throw unavailable(`${planned} healthy storage nodes are needed, ${this.registry.healthyCount()} are healthy`);
+    }
+    const reservedEach = Math.ceil((bound ?? 0) / planned);
+    this.registry.reserve(nodeIds, reservedEach);
+    let created = false;
+    let writer: StripeWriter | undefined;
+    const heartbeat = setInterval(() => void this.metadata.touchUpload(fileId).catch(() => undefined), HEARTBEAT_MS);
+    try {
+      const written = await receiveSingleFile(req, this.config.maxFileSize, async (file: IncomingFile) => {
+        const filename = checkFilename(file.filename);
+        await this.metadata.createUpload(
+          { id: fileId, filename, contentType: file.contentType || 'application/octet-stream', stripeUnit: this.layout.unit, stripeWidth: this.layout.width },
+          nodeIds.map((nodeId, chunkNumber) => ({ chunkNumber, chunkId: chunkIdFor(fileId, chunkNumber), nodeId })),
+        );
+        created = true;
+        writer = new StripeWriter(this.layout, (n) => {
+          if (n >= nodeIds.length) throw entityTooLarge(this.config.maxFileSize); // more data than Content-Length announced
+          return new ChunkSender(this.registry.client(nodeIds[n]!), chunkIdFor(fileId, n));
+        });
+        for await (const data of file.stream) await writer.write(data as Buffer);
+        return writer.finish();
+      });
+      const file = await this.metadata.completeUpload(fileId, written.size, written.checksum, written.chunks);
+      if (!file) throw unavailable('the upload was abandoned by the janitor before it completed; retry');
+      written.chunks.forEach((c) => this.registry.stored(nodeIds[c.chunkNumber]!, c.size));
+      return { file, chunks: await this.metadata.getChunks(fileId) };
+    } catch (err) {
+      writer?.abort();
+      if (created) {
+        // If this fails too (database down), the janitor removes the stale upload after UPLOAD_TTL_MS.
+        await this.deleter.removeFile(fileId, 'uploading').catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+      this.registry.release(nodeIds, reservedEach);
+    }
+  }
+}

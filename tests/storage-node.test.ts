@@ -1,0 +1,650 @@
+// The storage node against real processes: each test talks gRPC to `node dist/storage-node/main.js`
+// on an ephemeral port and looks at the node's data folder on disk.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
+import { ROOT, startStorageNode, type StorageNodeProcess } from './helpers/processes.js';
+import {
+  MiB,
+  deleteChunk,
+  filesUnder,
+  getChunk,
+  grpcCode,
+  health,
+  listChunks,
+  putChunk,
+  residentBytes,
+  sampleMemory,
+  sha256,
+  statChunk,
+  storedFiles,
+  streamChunk,
+  waitFor,
+} from './helpers/storage-client.js';
+
+interface Node {
+  proc: StorageNodeProcess;
+  client: StorageServiceClient;
+  cleanup(): Promise<void>;
+}
+
+async function startNode(env: NodeJS.ProcessEnv = {}): Promise<Node> {
+  const proc = await startStorageNode(env);
+  const client = createStorageClient(proc.address);
+  return {
+    proc,
+    client,
+    async cleanup() {
+      client.close();
+      await proc.cleanup();
+    },
+  };
+}
+
+// Things a single test started (nodes, folders), undone after it whatever its outcome.
+const undoAfterTest: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (undoAfterTest.length > 0) await undoAfterTest.pop()!();
+});
+
+async function nodeForTest(env: NodeJS.ProcessEnv = {}): Promise<Node> {
+  const node = await startNode(env);
+  undoAfterTest.push(() => node.cleanup());
+  return node;
+}
+
+async function tempDirForTest(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'storage-node-test-'));
+  undoAfterTest.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A node shared by the tests of one describe block. */
+function sharedNode(env: NodeJS.ProcessEnv = {}): () => Node {
+  let node: Node | undefined;
+  beforeAll(async () => {
+    node = await startNode(env);
+  });
+  afterAll(async () => {
+    await node?.cleanup();
+  });
+  return () => node!;
+}
+
+const INVALID_IDS = ['../x', '', 'a'.repeat(129), 'a/b', '.', '..', 'a\\b', 'sp ace', 'é'];
+
+describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
+  const node = sharedNode();
+
+  it('put answers with chunkId, success, size and the SHA-256 the node computed', async () => {
+    const data = randomBytes(3 * MiB + 123);
+    const res = await putChunk(node().client, 'put-fields', data);
+    expect(res.chunkId).toBe('put-fields');
+    expect(res.success).toBe(true);
+    expect(res.errorMessage).toBe('');
+    expect(res.size).toBe(data.length);
+    expect(res.checksum).toBe(sha256(data));
+  });
+
+  it('get returns the bytes exactly, in messages of at most 1 MiB, and their SHA-256 is StatChunk checksum', async () => {
+    const data = randomBytes(5 * MiB + 7);
+    await putChunk(node().client, 'get-exact', data, { checksum: sha256(data) });
+    const parts: Buffer[] = [];
+    const { maxMessage, messages } = await streamChunk(node().client, 'get-exact', {}, (d) => parts.push(d));
+    const got = Buffer.concat(parts);
+    expect(got.equals(data)).toBe(true);
+    expect(maxMessage).toBeLessThanOrEqual(MiB);
+    expect(messages).toBeGreaterThanOrEqual(6);
+    const st = await statChunk(node().client, 'get-exact');
+    expect(st.chunkId).toBe('get-exact');
+    expect(st.size).toBe(data.length);
+    expect(st.checksum).toBe(sha256(got));
+  });
+
+  it('accepts the checksum in the last message of the stream, and in upper case', async () => {
+    const data = randomBytes(2 * MiB + 1);
+    const last = await putChunk(node().client, 'checksum-last', data, { checksum: sha256(data), checksumAt: 'last' });
+    expect(last.success).toBe(true);
+    const upper = await putChunk(node().client, 'checksum-upper', data, { checksum: sha256(data).toUpperCase() });
+    expect(upper.checksum).toBe(sha256(data));
+  });
+
+  it('a 128-character id made of every allowed character class is valid', async () => {
+    const id = `Az09_.-${'x'.repeat(121)}`;
+    expect(id.length).toBe(128);
+    const data = randomBytes(1000);
+    await putChunk(node().client, id, data);
+    expect((await getChunk(node().client, id)).equals(data)).toBe(true);
+  });
+
+  it('a 0-byte chunk round trips', async () => {
+    const empty = Buffer.alloc(0);
+    const res = await putChunk(node().client, 'empty-chunk', empty, { checksum: sha256(empty) });
+    expect(res.success).toBe(true);
+    expect(res.size).toBe(0);
+    expect(res.checksum).toBe(sha256(empty));
+    const got = await getChunk(node().client, 'empty-chunk');
+    expect(got.length).toBe(0);
+    const st = await statChunk(node().client, 'empty-chunk');
+    expect([st.size, st.checksum]).toEqual([0, sha256(empty)]);
+    const listed = (await listChunks(node().client)).find((c) => c.chunkId === 'empty-chunk');
+    expect(listed?.size).toBe(0);
+  });
+
+  it('get, stat and delete of an unknown id are NOT_FOUND', async () => {
+    expect(await grpcCode(getChunk(node().client, 'never-stored'))).toBe(status.NOT_FOUND);
+    expect(await grpcCode(statChunk(node().client, 'never-stored'))).toBe(status.NOT_FOUND);
+    expect(await grpcCode(deleteChunk(node().client, 'never-stored'))).toBe(status.NOT_FOUND);
+  });
+
+  it('delete answers success, removes the file, and then get is NOT_FOUND', async () => {
+    const data = randomBytes(MiB + 5);
+    await putChunk(node().client, 'to-delete', data);
+    const before = (await storedFiles(node().proc.dataDir)).filter((f) => f.endsWith('/to-delete'));
+    expect(before).toHaveLength(1);
+    const usedBefore = (await health(node().client)).usedSpace;
+    const res = await deleteChunk(node().client, 'to-delete');
+    expect(res.success).toBe(true);
+    expect(await grpcCode(getChunk(node().client, 'to-delete'))).toBe(status.NOT_FOUND);
+    expect(await grpcCode(statChunk(node().client, 'to-delete'))).toBe(status.NOT_FOUND);
+    expect(await grpcCode(deleteChunk(node().client, 'to-delete'))).toBe(status.NOT_FOUND);
+    expect((await storedFiles(node().proc.dataDir)).filter((f) => f.endsWith('/to-delete'))).toEqual([]);
+    expect((await health(node().client)).usedSpace).toBe(usedBefore - data.length);
+  });
+
+  it('get, stat and delete with an invalid id fail INVALID_ARGUMENT', async () => {
+    for (const id of INVALID_IDS) {
+      expect(await grpcCode(getChunk(node().client, id)), id).toBe(status.INVALID_ARGUMENT);
+      expect(await grpcCode(statChunk(node().client, id)), id).toBe(status.INVALID_ARGUMENT);
+      expect(await grpcCode(deleteChunk(node().client, id)), id).toBe(status.INVALID_ARGUMENT);
+    }
+  });
+
+  it('a wrong checksum on an existing id fails DATA_LOSS and keeps the old chunk', async () => {
+    const old = randomBytes(MiB + 9);
+    await putChunk(node().client, 'keep-old', old);
+    const other = randomBytes(2 * MiB);
+    const code = await grpcCode(putChunk(node().client, 'keep-old', other, { checksum: sha256(old), checksumAt: 'last' }));
+    expect(code).toBe(status.DATA_LOSS);
+    expect((await getChunk(node().client, 'keep-old')).equals(old)).toBe(true);
+    expect((await statChunk(node().client, 'keep-old')).checksum).toBe(sha256(old));
+    expect(await filesUnder(join(node().proc.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('accepts messages of 16 MiB (above gRPC default 4 MiB limit)', async () => {
+    const data = randomBytes(32 * MiB + 100);
+    const res = await putChunk(node().client, 'big-messages', data, { messageSize: 16 * MiB, checksum: sha256(data) });
+    expect(res.size).toBe(data.length);
+    expect((await getChunk(node().client, 'big-messages')).equals(data)).toBe(true);
+  });
+
+  it('ranged reads return exactly the asked bytes; past the end is OUT_OF_RANGE', async () => {
+    const data = randomBytes(5 * MiB + 777);
+    const size = data.length;
+    await putChunk(node().client, 'ranged', data);
+    const cases: Array<[{ offset?: number; length?: number }, Buffer]> = [
+      [{ offset: 1000, length: 3 * MiB }, data.subarray(1000, 1000 + 3 * MiB)],
+      [{ offset: MiB - 1, length: 2 }, data.subarray(MiB - 1, MiB + 1)],
+      [{ offset: 2 * MiB + 5 }, data.subarray(2 * MiB + 5)],
+      [{ length: 10 }, data.subarray(0, 10)],
+      [{ offset: 0, length: 0 }, Buffer.alloc(0)],
+      [{ offset: 17, length: 0 }, Buffer.alloc(0)],
+      [{ offset: size - 1, length: 1 }, data.subarray(size - 1)],
+      [{ offset: size }, Buffer.alloc(0)],
+      [{ offset: 0, length: size }, data],
+    ];
+    for (const [range, expected] of cases) {
+      const got = await getChunk(node().client, 'ranged', range);
+      expect(got.length, JSON.stringify(range)).toBe(expected.length);
+      expect(got.equals(expected), JSON.stringify(range)).toBe(true);
+    }
+    for (const range of [{ offset: size + 1 }, { offset: 10, length: size }, { offset: size, length: 1 }, { offset: 4 * size }]) {
+      expect(await grpcCode(getChunk(node().client, 'ranged', range)), JSON.stringify(range)).toBe(status.OUT_OF_RANGE);
+    }
+  });
+
+  it('ten concurrent puts, then ten concurrent gets of different chunks, all verified', async () => {
+    const chunks = Array.from({ length: 10 }, (_, i) => ({ id: `concurrent-${i}`, data: randomBytes(i * 700_000 + 13 * i + 1) }));
+    const puts = await Promise.all(chunks.map((c) => putChunk(node().client, c.id, c.data, { checksum: sha256(c.data) })));
+    puts.forEach((res, i) => {
+      expect(res.chunkId).toBe(chunks[i]!.id);
+      expect(res.size).toBe(chunks[i]!.data.length);
+    });
+    const gets = await Promise.all(chunks.map((c) => getChunk(node().client, c.id)));
+    gets.forEach((got, i) => expect(got.equals(chunks[i]!.data), chunks[i]!.id).toBe(true));
+    const stats = await Promise.all(chunks.map((c) => statChunk(node().client, c.id)));
+    stats.forEach((st, i) => expect(st.checksum).toBe(sha256(chunks[i]!.data)));
+  });
+
+  it('the same id written concurrently by several writers, with reads in between, never reads back mixed', async () => {
+    const client = node().client;
+    const id = 'contended';
+    const usedBefore = (await health(client)).usedSpace;
+    const versions = Array.from({ length: 5 }, (_, i) => randomBytes(4 * MiB + i * 4099));
+    const known = new Set(versions.map(sha256));
+    await putChunk(client, id, versions[0]!);
+
+    let writing = true;
+    const reads: string[] = [];
+    const reader = async (): Promise<void> => {
+      while (writing) reads.push(sha256(await getChunk(client, id)));
+    };
+    const writer = async (data: Buffer): Promise<void> => {
+      for (let round = 0; round < 3; round++) {
+        const res = await putChunk(client, id, data, { messageSize: 256 * 1024, checksum: sha256(data) });
+        expect(res.checksum).toBe(sha256(data));
+      }
+    };
+    const readers = [reader(), reader(), reader()];
+    try {
+      await Promise.all(versions.slice(1).map(writer));
+    } finally {
+      writing = false;
+    }
+    await Promise.all(readers);
+
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    for (const r of reads) expect(known.has(r)).toBe(true);
+    const final = await getChunk(client, id);
+    expect(versions.slice(1).map(sha256)).toContain(sha256(final));
+    const st = await statChunk(client, id);
+    expect([st.size, st.checksum]).toEqual([final.length, sha256(final)]);
+    const h = await health(client);
+    expect(h.usedSpace).toBe(usedBefore + final.length);
+    expect(await filesUnder(join(node().proc.dataDir, 'tmp'))).toEqual([]);
+  });
+
+  it('an overwrite replaces the chunk and keeps used_space and chunk_count exact', async () => {
+    const client = node().client;
+    const before = await health(client);
+    const a = randomBytes(3 * MiB + 1);
+    const b = randomBytes(MiB + 2);
+    await putChunk(client, 'overwrite', a);
+    let h = await health(client);
+    expect([h.usedSpace, h.chunkCount]).toEqual([before.usedSpace + a.length, before.chunkCount + 1]);
+    await putChunk(client, 'overwrite', b);
+    h = await health(client);
+    expect([h.usedSpace, h.chunkCount]).toEqual([before.usedSpace + b.length, before.chunkCount + 1]);
+    expect((await getChunk(client, 'overwrite')).equals(b)).toBe(true);
+    const listed = (await listChunks(client)).filter((c) => c.chunkId === 'overwrite');
+    expect(listed.map((c) => c.size)).toEqual([b.length]);
+    await deleteChunk(client, 'overwrite');
+    h = await health(client);
+    expect([h.usedSpace, h.chunkCount]).toEqual([before.usedSpace, before.chunkCount]);
+  });
+
+  it('a slow reader does not make the node buffer the chunk (GetChunk honours flow control)', async () => {
+    const client = node().client;
+    const size = 256 * MiB;
+    const hash = createHash('sha256');
+    const block = randomBytes(MiB);
+    function* parts(): Generator<Buffer> {
+      for (let i = 0; i < size / MiB; i++) {
+        const part = Buffer.from(block);
+        part.writeUInt32BE(i, 0);
+        hash.update(part);
+        yield part;
+      }
+    }
+    await putChunk(client, 'slow-reader', parts());
+    const expected = hash.digest('hex');
+
+    const pid = node().proc.child.pid!;
+    const rssBefore = await residentBytes(pid);
+    const call = client.getChunk({ chunkId: 'slow-reader' });
+    const readHash = createHash('sha256');
+    let received = 0;
+    const [first] = (await once(call, 'data')) as [{ data: Buffer }];
+    readHash.update(first.data);
+    received += first.data.length;
+    call.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    const rssPaused = await residentBytes(pid);
+    call.on('data', (msg: { data: Buffer }) => {
+      readHash.update(msg.data);
+      received += msg.data.length;
+    });
+    call.resume();
+    await once(call, 'end');
+    expect(received).toBe(size);
+    expect(readHash.digest('hex')).toBe(expected);
+    // Buffering the whole chunk would add 256 MiB; flow control keeps it to a few MiB.
+    expect(rssPaused - rssBefore).toBeLessThan(64 * MiB);
+  });
+});
+
+describe('writes that fail leave nothing on disk', () => {
+  const node = sharedNode();
+  const nothingStored = async (): Promise<void> => {
+    expect(await storedFiles(node().proc.dataDir)).toEqual([]);
+    expect(await listChunks(node().client)).toEqual([]);
+    expect((await health(node().client)).usedSpace).toBe(0);
+  };
+
+  it('invalid ids (../x, empty, 129 chars, a/b, ., .., ...) fail INVALID_ARGUMENT with nothing written', async () => {
+    for (const id of INVALID_IDS) {
+      const code = await grpcCode(putChunk(node().client, id, randomBytes(2 * MiB)));
+      expect(code, JSON.stringify(id)).toBe(status.INVALID_ARGUMENT);
+    }
+    await nothingStored();
+    // ../x must not have landed next to the data folder either.
+    await expect(stat(join(node().proc.dataDir, '..', 'x'))).rejects.toThrow();
+  });
+
+  it('a stream whose first message has no chunk_id fails INVALID_ARGUMENT', async () => {
+    const code = await grpcCode(putChunk(node().client, '', [randomBytes(1000)]));
+    expect(code).toBe(status.INVALID_ARGUMENT);
+    await nothingStored();
+  });
+
+  it('a checksum mismatch fails DATA_LOSS and keeps nothing', async () => {
+    const data = randomBytes(3 * MiB + 5);
+    const wrong = sha256(Buffer.concat([data, Buffer.from([0])]));
+    for (const checksumAt of ['first', 'last'] as const) {
+      const code = await grpcCode(putChunk(node().client, 'mismatch', data, { checksum: wrong, checksumAt }));
+      expect(code, checksumAt).toBe(status.DATA_LOSS);
+    }
+    expect(await grpcCode(statChunk(node().client, 'mismatch'))).toBe(status.NOT_FOUND);
+    await nothingStored();
+  });
+
+  it('a checksum that is not 64 hex digits fails INVALID_ARGUMENT and keeps nothing', async () => {
+    const code = await grpcCode(putChunk(node().client, 'bad-checksum', randomBytes(1000), { checksum: 'xyz' }));
+    expect(code).toBe(status.INVALID_ARGUMENT);
+    await nothingStored();
+  });
+
+  it('a PutChunk stream cancelled halfway leaves no file, not even in tmp/', async () => {
+    const client = node().client;
+    const tmp = join(node().proc.dataDir, 'tmp');
+    let failed!: (err: ServiceError | null) => void;
+    const answer = new Promise<ServiceError | null>((resolve) => (failed = resolve));
+    const call = client.putChunk((err) => failed(err));
+    const block = randomBytes(MiB);
+    for (let i = 0; i < 8; i++) {
+      if (!call.write(i === 0 ? { chunkId: 'cancelled', data: block } : { data: block })) await once(call, 'drain');
+    }
+    // The node has really started writing: its temporary file holds several MiB.
+    const started = await waitFor(async () => {
+      const [part] = await filesUnder(tmp);
+      return part !== undefined && (await stat(join(tmp, part))).size >= 4 * MiB;
+    });
+    expect(started).toBe(true);
+    call.cancel();
+    const err = await answer;
+    expect(err?.code).toBe(status.CANCELLED);
+    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await nothingStored();
+    // The id is still free to be written afterwards.
+    const data = randomBytes(MiB);
+    await putChunk(client, 'cancelled', data);
+    expect((await getChunk(client, 'cancelled')).equals(data)).toBe(true);
+    await deleteChunk(client, 'cancelled');
+  });
+
+  it('a PutChunk stream broken by the death of its caller leaves no file', async () => {
+    // A separate caller process, killed with SIGKILL while it streams (it sends at most 512 MiB).
+    const script = `
+      const { createStorageClient } = await import(process.argv[1]);
+      const call = createStorageClient(process.argv[2]).putChunk(() => {});
+      const block = Buffer.alloc(1024 * 1024, 7);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 512) { sent++; if (!call.write(sent === 1 ? { chunkId: 'broken', data: block } : { data: block })) return call.once('drain', pump); }
+      };
+      pump();
+      setInterval(() => {}, 1000);`;
+    const protoModule = pathToFileURL(join(ROOT, 'dist', 'proto', 'storage-proto.js')).href;
+    const caller = spawn(process.execPath, ['--input-type=module', '-e', script, protoModule, node().proc.address], {
+      stdio: 'ignore',
+    });
+    const exited = once(caller, 'exit');
+    undoAfterTest.push(async () => {
+      if (caller.exitCode === null && caller.signalCode === null) caller.kill('SIGKILL');
+      await exited;
+    });
+    const tmp = join(node().proc.dataDir, 'tmp');
+    const started = await waitFor(async () => {
+      const [part] = await filesUnder(tmp);
+      return part !== undefined && (await stat(join(tmp, part))).size >= 4 * MiB;
+    }, 20_000);
+    expect(started).toBe(true);
+    caller.kill('SIGKILL');
+    await exited;
+    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await nothingStored();
+  });
+
+  it('a message over the 16 MiB limit is refused and keeps nothing', async () => {
+    const client = createStorageClient(node().proc.address, { 'grpc.max_send_message_length': 64 * MiB });
+    try {
+      const code = await grpcCode(putChunk(client, 'oversized', randomBytes(20 * MiB), { messageSize: 20 * MiB }));
+      expect(code).toBe(status.RESOURCE_EXHAUSTED);
+    } finally {
+      client.close();
+    }
+    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await nothingStored();
+  });
+});
+
+describe('HealthCheck and ListChunks', () => {
+  it('reports real file-system numbers, healthy status, and used_space growing by the chunk size', async () => {
+    const { client, proc } = await nodeForTest();
+    const fs = await statfs(proc.dataDir);
+    const h = await health(client);
+    expect(h.status).toBe('healthy');
+    expect(h.totalSpace).toBe(fs.blocks * fs.bsize);
+    expect(h.availableSpace).toBeGreaterThan(0);
+    expect(h.availableSpace).toBeLessThanOrEqual(h.totalSpace);
+    expect(Math.abs(h.availableSpace - fs.bavail * fs.bsize)).toBeLessThan(1024 * MiB);
+    expect([h.usedSpace, h.chunkCount]).toEqual([0, 0]);
+
+    const data = randomBytes(5 * MiB + 3);
+    await putChunk(client, 'health-1', data);
+    const after = await health(client);
+    expect(after.usedSpace).toBe(data.length);
+    expect(after.chunkCount).toBe(1);
+    expect(after.availableSpace).toBeLessThanOrEqual(after.totalSpace);
+    expect(after.status).toBe('healthy');
+  });
+
+  it('with a reserve larger than the free space: status not healthy and PutChunk fails RESOURCE_EXHAUSTED', async () => {
+    const fs = await statfs(tmpdir());
+    const reserve = fs.bavail * fs.bsize + 1024 ** 4; // a TiB more than is free
+    const { client, proc } = await nodeForTest({ DISK_RESERVE_BYTES: String(reserve) });
+    const h = await health(client);
+    expect(h.status).not.toBe('healthy');
+    expect(h.reserveSpace).toBe(reserve);
+    expect(await grpcCode(putChunk(client, 'no-room', randomBytes(MiB)))).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await grpcCode(putChunk(client, 'no-room-empty', Buffer.alloc(0)))).toBe(status.RESOURCE_EXHAUSTED);
+    expect(await storedFiles(proc.dataDir)).toEqual([]);
+    expect((await health(client)).usedSpace).toBe(0);
+  });
+
+  it('ListChunks returns every stored id with its size, and nothing else', async () => {
+    const { client } = await nodeForTest();
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 12; i++) {
+      const data = randomBytes(i === 0 ? 0 : i * 100_003);
+      await putChunk(client, `listed-${i}`, data);
+      expected.set(`listed-${i}`, data.length);
+    }
+    await deleteChunk(client, 'listed-5');
+    expected.delete('listed-5');
+    const listed = await listChunks(client);
+    expect(new Map(listed.map((c) => [c.chunkId, c.size]))).toEqual(expected);
+    expect(listed).toHaveLength(expected.size);
+    for (const c of listed) expect(c.modifiedAtMs).toBeGreaterThan(Date.now() - 600_000);
+  });
+});
+
+describe('the node process', () => {
+  it('six nodes side by side each store and return their own chunks', async () => {
+    const nodes = await Promise.all(Array.from({ length: 6 }, () => nodeForTest()));
+    expect(new Set(nodes.map((n) => n.proc.port)).size).toBe(6);
+    const datas = nodes.map(() => randomBytes(2 * MiB + Math.floor(Math.random() * 1000)));
+    await Promise.all(
+      nodes.map(async (n, i) => {
+        await putChunk(n.client, 'same-name', datas[i]!);
+        await putChunk(n.client, `only-on-${i}`, datas[i]!);
+      }),
+    );
+    await Promise.all(
+      nodes.map(async (n, i) => {
+        expect((await getChunk(n.client, 'same-name')).equals(datas[i]!)).toBe(true);
+        expect((await getChunk(n.client, `only-on-${i}`)).equals(datas[i]!)).toBe(true);
+        expect(await grpcCode(getChunk(n.client, `only-on-${(i + 1) % 6}`))).toBe(status.NOT_FOUND);
+        const h = await health(n.client);
+        expect([h.usedSpace, h.chunkCount]).toEqual([2 * datas[i]!.length, 2]);
+      }),
+    );
+  });
+
+  it('a bad configuration value stops the process at start with a non-zero exit and one clear line', async () => {
+    const dataDir = await tempDirForTest();
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ GRPC_PORT: 'abc' }, 'GRPC_PORT'],
+      [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
+      [{ DISK_RESERVE_BYTES: '-1' }, 'DISK_RESERVE_BYTES'],
+    ];
+    for (const [env, name] of cases) {
+      const child = spawn(process.execPath, [join(ROOT, 'dist/storage-node/main.js')], {
+        env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, JSON.stringify(env)).not.toBe(0);
+      expect(code, JSON.stringify(env)).not.toBeNull();
+      const lines = out.trim().split('\n');
+      expect(lines, out).toHaveLength(1);
+      expect(lines[0]).toContain(name);
+      expect(lines[0]).toContain(String(Object.values(env)[0]));
+    }
+  });
+
+  it('SIGTERM lets a running PutChunk finish, refuses new calls, and exits 0', async () => {
+    const dataDir = await tempDirForTest();
+    const node = await nodeForTest({ DATA_DIR: dataDir });
+    const { client, proc } = node;
+    const data = randomBytes(6 * MiB);
+    let answered!: (v: { err: ServiceError | null; size?: number }) => void;
+    const answer = new Promise<{ err: ServiceError | null; size?: number }>((r) => (answered = r));
+    const call = client.putChunk((err, res) => answered({ err, size: res?.size }));
+    const half = 3 * MiB;
+    call.write({ chunkId: 'during-shutdown', data: data.subarray(0, half) });
+    expect(await waitFor(async () => (await filesUnder(join(dataDir, 'tmp'))).length > 0)).toBe(true);
+
+    const exited = once(proc.child, 'exit');
+    proc.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(proc.child.exitCode).toBeNull(); // still running: a call is in progress
+
+    // A new call is refused while the node drains.
+    const other = createStorageClient(proc.address);
+    try {
+      const code = await grpcCode(health(other));
+      expect(code).toBe(status.UNAVAILABLE);
+    } finally {
+      other.close();
+    }
+
+    call.write({ data: data.subarray(half) });
+    call.end();
+    const { err, size } = await answer;
+    expect(err).toBeNull();
+    expect(size).toBe(data.length);
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+
+    const again = await nodeForTest({ DATA_DIR: dataDir });
+    expect((await getChunk(again.client, 'during-shutdown')).equals(data)).toBe(true);
+  });
+
+  it('a node restarted on the same DATA_DIR serves its chunks and reports the same used_space', async () => {
+    const dataDir = await tempDirForTest();
+    const first = await nodeForTest({ DATA_DIR: dataDir });
+    const chunks = Array.from({ length: 5 }, (_, i) => ({ id: `kept-${i}`, data: randomBytes(i * MiB + 11) }));
+    for (const c of chunks) await putChunk(first.client, c.id, c.data);
+    const before = await health(first.client);
+    expect(before.usedSpace).toBe(chunks.reduce((n, c) => n + c.data.length, 0));
+    expect(await first.proc.stop()).toBe(0);
+    // A temporary file left by a crash is dropped at start.
+    await mkdir(join(dataDir, 'tmp'), { recursive: true });
+    await writeFile(join(dataDir, 'tmp', 'left-by-crash.part'), randomBytes(1000));
+
+    const second = await nodeForTest({ DATA_DIR: dataDir });
+    const after = await health(second.client);
+    expect([after.usedSpace, after.chunkCount]).toEqual([before.usedSpace, before.chunkCount]);
+    for (const c of chunks) {
+      expect((await getChunk(second.client, c.id)).equals(c.data), c.id).toBe(true);
+      expect((await statChunk(second.client, c.id)).checksum).toBe(sha256(c.data));
+    }
+    expect(await filesUnder(join(dataDir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('a 1.67 GiB chunk (10 GiB / 6)', () => {
+  it('round trips with the same SHA-256 while the node stays under 150 MiB resident', { timeout: 900_000 }, async () => {
+    const SIZE = Math.floor((10 * 1024 ** 3) / 6);
+    expect(SIZE).toBe(1789569707);
+    const { client, proc } = await nodeForTest();
+    const pid = proc.child.pid!;
+
+    // Deterministic pseudo-random data: one 1 MiB block from a xorshift generator, with the message
+    // counter written into it at a few places, so no two messages are the same.
+    const block = Buffer.alloc(MiB);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < MiB; i += 4) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      block.writeUInt32LE(x >>> 0, i);
+    }
+    const sent = createHash('sha256');
+    async function* generate(): AsyncGenerator<Buffer> {
+      for (let offset = 0, n = 0; offset < SIZE; offset += MiB, n++) {
+        const part = Buffer.allocUnsafe(Math.min(MiB, SIZE - offset));
+        block.copy(part, 0, 0, part.length);
+        for (let at = 0; at + 8 <= part.length; at += 256 * 1024) part.writeUInt32LE(n, at);
+        sent.update(part);
+        yield part;
+      }
+    }
+
+    const memory = sampleMemory(pid, 100);
+    let readSize = 0;
+    const received = createHash('sha256');
+    let put;
+    try {
+      put = await putChunk(client, 'big', generate());
+      await streamChunk(client, 'big', {}, (d) => {
+        received.update(d);
+        readSize += d.length;
+      });
+    } finally {
+      memory.stop();
+    }
+    const { peak, samples } = await memory.stop();
+    const sentHash = sent.digest('hex');
+    expect(put.size).toBe(SIZE);
+    expect(put.checksum).toBe(sentHash);
+    expect(readSize).toBe(SIZE);
+    expect(received.digest('hex')).toBe(sentHash);
+    expect((await statChunk(client, 'big')).checksum).toBe(sentHash);
+    expect((await health(client)).usedSpace).toBe(SIZE);
+    console.log(`1.67 GiB round trip: node peak RSS ${(peak / MiB).toFixed(1)} MiB over ${samples} samples`);
+    expect(samples).toBeGreaterThan(20);
+    expect(peak).toBeLessThan(150 * MiB);
+  });
+});
