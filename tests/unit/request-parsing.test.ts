@@ -1,0 +1,70 @@
+import { describe, expect, test } from 'vitest';
+import { decodeCursor, encodeCursor } from '../../gateway/list-cursor.js';
+import { fileSizeUpperBound, multipartBoundary, parseMultipartHead } from '../../gateway/multipart-head.js';
+import { InvalidInput, parseByteRange, parseFileId, parseListQuery } from '../../gateway/request-parsing.js';
+
+describe('list query', () => {
+  test('defaults and page mode', () => {
+    expect(parseListQuery({})).toEqual({ mode: 'page', page: 1, perPage: 20 });
+    expect(parseListQuery({ page: '3', per_page: '100' })).toEqual({ mode: 'page', page: 3, perPage: 100 });
+  });
+  test('bad values are rejected, not replaced', () => {
+    for (const q of [{ per_page: '101' }, { per_page: '0' }, { page: '0' }, { page: 'x' }, { per_page: '-1' }, { page: '1.5' }, { foo: '1' }, { limit: '5', page: '2' }, { cursor: '!!' }, { limit: '0' }]) {
+      expect(() => parseListQuery(q), JSON.stringify(q)).toThrow(InvalidInput);
+    }
+  });
+  test('keyset mode carries the decoded cursor', () => {
+    const cursor = encodeCursor({ createdAtMicros: '1795000000123456', fileId: '0b0e4a52-8d7c-4c8e-9a39-1f2e3d4c5b6a' });
+    expect(parseListQuery({ limit: '10', cursor })).toEqual({
+      mode: 'keyset',
+      limit: 10,
+      after: { createdAtMicros: '1795000000123456', fileId: '0b0e4a52-8d7c-4c8e-9a39-1f2e3d4c5b6a' },
+    });
+    expect(decodeCursor(Buffer.from('123.not-a-uuid').toString('base64url'))).toBeNull();
+  });
+});
+
+describe('file id and ranges', () => {
+  test('file ids must be UUIDs', () => {
+    expect(parseFileId('0B0E4A52-8D7C-4C8E-9A39-1F2E3D4C5B6A')).toBe('0b0e4a52-8d7c-4c8e-9a39-1f2e3d4c5b6a');
+    expect(() => parseFileId('abc')).toThrow(InvalidInput);
+  });
+  test('single ranges, suffixes, open ends, unsatisfiable and ignored headers', () => {
+    expect(parseByteRange(undefined, 100)).toEqual({ kind: 'full' });
+    expect(parseByteRange('bytes=0-0', 100)).toEqual({ kind: 'partial', start: 0, end: 1 });
+    expect(parseByteRange('bytes=10-', 100)).toEqual({ kind: 'partial', start: 10, end: 100 });
+    expect(parseByteRange('bytes=-30', 100)).toEqual({ kind: 'partial', start: 70, end: 100 });
+    expect(parseByteRange('bytes=90-200', 100)).toEqual({ kind: 'partial', start: 90, end: 100 });
+    expect(parseByteRange('bytes=100-', 100)).toEqual({ kind: 'unsatisfiable' });
+    expect(parseByteRange('bytes=0-', 0)).toEqual({ kind: 'unsatisfiable' });
+    expect(parseByteRange('garbage', 100)).toEqual({ kind: 'full' });
+    expect(parseByteRange('bytes=0-1,50-60', 100)).toEqual({ kind: 'full' });
+  });
+});
+
+describe('multipart head', () => {
+  const boundary = '----abc123';
+  const head = (disposition: string): Buffer =>
+    Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\nDATA`);
+
+  test('boundary from the content type', () => {
+    expect(multipartBoundary(`multipart/form-data; boundary=${boundary}`)).toBe(boundary);
+    expect(multipartBoundary('multipart/form-data; boundary="quoted b"')).toBe('quoted b');
+    expect(multipartBoundary('application/json')).toBeNull();
+    expect(multipartBoundary(undefined)).toBeNull();
+  });
+
+  test('the file size bound is exact for a standard single-file body', () => {
+    const h = head('form-data; name="file"; filename="a.bin"');
+    const parsed = parseMultipartHead(h, boundary)!;
+    expect(parsed.isFile).toBe(true);
+    const fileSize = 12345;
+    const contentLength = parsed.headBytes + fileSize + `\r\n--${boundary}--\r\n`.length;
+    expect(fileSizeUpperBound(contentLength, boundary, parsed)).toBe(fileSize);
+  });
+
+  test('incomplete heads and non-file first parts', () => {
+    expect(parseMultipartHead(Buffer.from(`--${boundary}\r\nContent-Disp`), boundary)).toBeNull();
+    expect(parseMultipartHead(head('form-data; name="note"'), boundary)!.isFile).toBe(false);
+  });
+});
