@@ -13,7 +13,7 @@ export class ChunkDeleter {
   async removeFile(fileId: string, onlyIf?: 'uploading' | 'completed'): Promise<boolean> {
     const queued = await this.metadata.removeFile(fileId, onlyIf);
     if (!queued) return false;
-    await this.deleteQueued(queued.map((q) => ({ ...q, address: this.registry.client(q.nodeId).address })));
+    await this.deleteQueued(queued);
     return true;
   }
 

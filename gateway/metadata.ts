@@ -246,22 +246,24 @@ export class Metadata {
    * its chunks for deletion on the nodes. `onlyIf` limits it to uploads, or to completed files.
    * Returns the queued chunks, or null when no such file was there.
    */
-  async removeFile(fileId: string, onlyIf?: FileRow['status']): Promise<ChunkLocation[] | null> {
+  async removeFile(fileId: string, onlyIf?: FileRow['status']): Promise<(ChunkLocation & { address: string })[] | null> {
     return inTransaction(this.pool, async (c) => {
       const file = await c.query(
         `SELECT id FROM files WHERE id = $1 AND ($2::text IS NULL OR status = $2) FOR UPDATE`,
         [fileId, onlyIf ?? null],
       );
       if (file.rowCount === 0) return null;
-      const queued = await c.query<{ node_id: number; chunk_id: string }>(
-        `INSERT INTO chunk_deletions (node_id, chunk_id)
-         SELECT node_id, chunk_id FROM chunks WHERE file_id = $1
-         ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
-         RETURNING node_id, chunk_id`,
+      const queued = await c.query<{ node_id: number; chunk_id: string; address: string }>(
+        `WITH q AS (
+           INSERT INTO chunk_deletions (node_id, chunk_id)
+           SELECT node_id, chunk_id FROM chunks WHERE file_id = $1
+           ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
+           RETURNING node_id, chunk_id)
+         SELECT q.node_id, q.chunk_id, n.address FROM q JOIN storage_nodes n ON n.id = q.node_id`,
         [fileId],
       );
       await c.query('DELETE FROM files WHERE id = $1', [fileId]);
-      return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id }));
+      return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id, address: r.address }));
     });
   }
 

@@ -38,6 +38,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res.destroy();
     return;
   }
+  // Headers prepared for a success (Content-Length, ETag, ...) must not leak into the error.
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
   // A request whose body was not read to the end cannot leave the connection reusable.
   if (!req.complete) res.setHeader('Connection', 'close');
   res.status(apiError.status).set(apiError.headers).json({ error: apiError.message, code: apiError.code });

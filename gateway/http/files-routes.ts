@@ -67,6 +67,12 @@ export function filesRouter(deps: {
       });
     }
     const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, file.size];
+    const bytes = readStripes(file, chunks, start, end, (nodeId) => {
+      const row = chunks.find((c) => c.node_id === nodeId)!;
+      return registry.clientFor(nodeId, row.address);
+    });
+    // Wait for the first bytes before answering, so a node that is down gives a clean 503.
+    const first = req.method === 'HEAD' ? { done: true as const, value: undefined } : await bytes.next();
     res.status(range.kind === 'partial' ? 206 : 200).set({
       'Content-Type': file.content_type,
       'Content-Length': String(end - start),
@@ -76,19 +82,19 @@ export function filesRouter(deps: {
       'Last-Modified': (file.completed_at ?? file.created_at).toUTCString(),
       ...(range.kind === 'partial' ? { 'Content-Range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
     });
-    if (req.method === 'HEAD') {
+    if (first.done) {
+      await bytes.return(undefined);
       res.end();
       return;
     }
-    const bytes = readStripes(file, chunks, start, end, (nodeId) => {
-      const row = chunks.find((c) => c.node_id === nodeId)!;
-      return registry.clientFor(nodeId, row.address);
-    });
+    async function* rest(): AsyncGenerator<Buffer> {
+      yield first.value!;
+      yield* bytes;
+    }
     try {
-      await pipeline(Readable.from(bytes, { objectMode: false }), res);
+      await pipeline(Readable.from(rest(), { objectMode: false }), res);
     } catch (err) {
-      // Before the first byte the client can still get a proper error; after it, only a cut connection.
-      if (!res.headersSent) throw err;
+      // After the first byte only a cut connection can tell the client that something went wrong.
       console.error(`gateway: download of ${file.id} aborted: ${(err as Error).message}`);
       res.destroy();
     }
