@@ -11,6 +11,10 @@ export interface MultipartHead {
   headBytes: number;
   /** Whether that first part is a file upload (a Content-Disposition with a filename). */
   isFile: boolean;
+  /** The first part's form field name, if its Content-Disposition names one. */
+  fieldName: string | null;
+  /** The first part's Content-Type exactly as sent (parameters included), if any. */
+  contentType: string | null;
 }
 
 /** The boundary from a multipart Content-Type, or null. */
@@ -30,11 +34,24 @@ export function parseMultipartHead(head: Buffer, boundary: string): MultipartHea
   if (headersEnd < 0) return null;
   const headers = head.subarray(headersStart, headersEnd).toString('latin1');
   const disposition = /^content-disposition:(.*)$/im.exec(headers)?.[1] ?? '';
-  return { headBytes: headersEnd + 4, isFile: /;\s*filename\*?=/i.test(disposition) };
+  const fieldName = /;\s*name=(?:"([^"]*)"|([^\s;]+))/i.exec(disposition);
+  return {
+    headBytes: headersEnd + 4,
+    isFile: /;\s*filename\*?=/i.test(disposition),
+    fieldName: fieldName ? (fieldName[1] ?? fieldName[2] ?? null) : null,
+    contentType: /^content-type:[ \t]*(.*?)[ \t]*$/im.exec(headers)?.[1] || null,
+  };
 }
 
-/** The largest size the file can have, given Content-Length and the parsed head. */
-export function fileSizeUpperBound(contentLength: number, boundary: string, head: MultipartHead): number {
-  const closing = `\r\n--${boundary}--\r\n`.length;
-  return contentLength - head.headBytes - closing;
+export interface FileSizeFromHead {
+  /** The most bytes the file can have: the body ends right after the closing delimiter. */
+  max: number;
+  /** Its size when the body ends as common clients end it, with CRLF after the closing delimiter. */
+  expected: number;
+}
+
+/** The file's size implied by Content-Length once the head is parsed (see the note at the top). */
+export function fileSizeFromHead(contentLength: number, boundary: string, head: MultipartHead): FileSizeFromHead {
+  const max = contentLength - head.headBytes - `\r\n--${boundary}--`.length;
+  return { max, expected: max - 2 };
 }

@@ -2,7 +2,7 @@
 // Chunk streams open lazily, so a small file uses only as many chunks as it has stripe units.
 import { createHash } from 'node:crypto';
 import { chunkSizes, type StripeLayout } from './stripe-layout.js';
-import type { ChunkSender } from './chunk-sender.js';
+import type { ChunkSender, SentChunk } from './chunk-sender.js';
 
 export interface WrittenFile {
   size: number;
@@ -40,7 +40,12 @@ export class StripeWriter {
 
   /** Ends every chunk stream and waits until every node holds its chunk durably. */
   async finish(): Promise<WrittenFile> {
-    const sent = await Promise.all(this.senders.map((s) => s.finish()));
+    // Wait for every chunk even when one fails, so no chunk is still being committed on its node
+    // when the caller cleans up (it would be left behind until the orphan sweep).
+    const results = await Promise.allSettled(this.senders.map((s) => s.finish()));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const sent = results.map((r) => (r as PromiseFulfilledResult<SentChunk>).value);
     const expected = chunkSizes(this.offset, this.layout);
     sent.forEach((c, i) => {
       if (c.size !== expected[i]) throw new Error(`chunk ${i} has ${c.size} bytes, the layout says ${expected[i]}`);

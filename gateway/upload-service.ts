@@ -7,8 +7,8 @@ import type { ChunkDeleter } from './chunk-deleter.js';
 import type { GatewayConfig } from './config.js';
 import { badRequest, unavailable } from './http/api-error.js';
 import type { ChunkRow, FileRow, Metadata } from './metadata.js';
-import { fileSizeUpperBound, multipartBoundary, parseMultipartHead } from './multipart-head.js';
-import { entityTooLarge, peekBody, receiveSingleFile, type IncomingFile } from './multipart-receiver.js';
+import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from './multipart-head.js';
+import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from './multipart-receiver.js';
 import type { NodeRegistry } from './node-registry.js';
 import { placeChunks } from './placement.js';
 import { chunkCount, type StripeLayout } from './stripe-layout.js';
@@ -31,6 +31,13 @@ function checkFilename(name: string): string {
   return name;
 }
 
+function checkContentType(value: string | undefined): string {
+  if (!value) return 'application/octet-stream';
+  if (value.length > 255) throw badRequest('the file part\'s Content-Type is longer than 255 characters');
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw badRequest('the file part\'s Content-Type contains control characters');
+  return value;
+}
+
 export class UploadService {
   private readonly layout: StripeLayout;
 
@@ -43,24 +50,29 @@ export class UploadService {
     this.layout = { unit: config.stripeUnit, width: config.stripeWidth };
   }
 
-  /** The most bytes the file in this request can have, decided before reading the body where possible. */
-  private async sizeBound(req: IncomingMessage, boundary: string): Promise<number | null> {
-    const header = req.headers['content-length'];
-    if (header === undefined) return null; // chunked transfer: counted while streaming
-    const contentLength = Number(header);
-    if (contentLength <= this.config.maxFileSize) return contentLength;
+  /**
+   * Reads the first part's headers before the body is parsed: the part's exact Content-Type (busboy
+   * drops its parameters) and the most bytes the file can have, so an oversized upload is refused
+   * before anything is stored. Null bound: no Content-Length (chunked), counted while streaming.
+   */
+  private async inspectHead(req: IncomingMessage, boundary: string): Promise<{ bound: number | null; contentType: string | null }> {
     const head = await peekBody(req, HEAD_PEEK_BYTES, (h) => parseMultipartHead(h, boundary) !== null);
     const parsed = parseMultipartHead(head, boundary);
-    if (!parsed?.isFile) return contentLength;
-    const bound = fileSizeUpperBound(contentLength, boundary, parsed);
-    if (bound > this.config.maxFileSize) throw entityTooLarge(this.config.maxFileSize);
-    return bound;
+    const isOurFile = parsed?.isFile === true && parsed.fieldName === FILE_FIELD;
+    const contentType = isOurFile ? parsed.contentType : null;
+    const header = req.headers['content-length'];
+    if (header === undefined) return { bound: null, contentType };
+    const contentLength = Number(header);
+    if (!parsed?.isFile) return { bound: contentLength, contentType };
+    const size = fileSizeFromHead(contentLength, boundary, parsed);
+    if (size.expected > this.config.maxFileSize) throw entityTooLarge(this.config.maxFileSize);
+    return { bound: Math.max(0, size.max), contentType };
   }
 
   async upload(req: IncomingMessage): Promise<UploadedFile> {
     const boundary = multipartBoundary(req.headers['content-type']);
     if (!boundary) throw badRequest('expected a multipart/form-data body with a boundary, the file in the field "file"');
-    const bound = await this.sizeBound(req, boundary);
+    const { bound, contentType: partContentType } = await this.inspectHead(req, boundary);
     const planned = bound === null ? this.layout.width : Math.max(1, chunkCount(bound, this.layout));
     const fileId = randomUUID();
     const nodeIds = placeChunks(fileId, planned, this.registry.candidates());
@@ -75,8 +87,9 @@ export class UploadService {
     try {
       const written = await receiveSingleFile(req, this.config.maxFileSize, async (file: IncomingFile) => {
         const filename = checkFilename(file.filename);
+        const contentType = checkContentType(partContentType ?? file.contentType);
         await this.metadata.createUpload(
-          { id: fileId, filename, contentType: file.contentType || 'application/octet-stream', stripeUnit: this.layout.unit, stripeWidth: this.layout.width },
+          { id: fileId, filename, contentType, stripeUnit: this.layout.unit, stripeWidth: this.layout.width },
           nodeIds.map((nodeId, chunkNumber) => ({ chunkNumber, chunkId: chunkIdFor(fileId, chunkNumber), nodeId })),
         );
         created = true;

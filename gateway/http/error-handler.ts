@@ -1,5 +1,5 @@
 // Maps anything thrown by a handler to a JSON error; a dependency that is down is a quick 503.
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import { NodeFailure } from '../chunk-sender.js';
 import { InvalidInput } from '../request-parsing.js';
 import { ApiError } from './api-error.js';
@@ -31,6 +31,24 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'InternalError', 'internal error');
 }
 
+/** Unread bytes up to which a rejected body is read and dropped, so the client sees the answer. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * A client that is still sending when the answer comes often reads it only after its last write,
+ * so closing at once loses the answer (EPIPE). A small rest of the body is therefore drained, and
+ * the connection stays usable; a large one (an oversized upload) is cut with Connection: close.
+ */
+function finishUnreadBody(req: Request, res: Response): void {
+  const length = Number(req.headers['content-length']);
+  req.unpipe();
+  if (Number.isFinite(length) && length <= DRAIN_LIMIT) {
+    req.resume();
+  } else {
+    res.setHeader('Connection', 'close');
+  }
+}
+
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const apiError = toApiError(err);
   if (apiError.status >= 500) console.error(`gateway: ${req.method} ${req.originalUrl}:`, err);
@@ -40,7 +58,6 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   // Headers prepared for a success (Content-Length, ETag, ...) must not leak into the error.
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  // A request whose body was not read to the end cannot leave the connection reusable.
-  if (!req.complete) res.setHeader('Connection', 'close');
+  if (!req.complete) finishUnreadBody(req, res);
   res.status(apiError.status).set(apiError.headers).json({ error: apiError.message, code: apiError.code });
 };

@@ -82,6 +82,7 @@ export function filesRouter(deps: {
       'Last-Modified': (file.completed_at ?? file.created_at).toUTCString(),
       ...(range.kind === 'partial' ? { 'Content-Range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
     });
+    res.setHeader('Content-Type', file.content_type); // exactly as uploaded (res.set would add a charset)
     if (first.done) {
       await bytes.return(undefined);
       res.end();

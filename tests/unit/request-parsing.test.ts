@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../gateway/list-cursor.js';
-import { fileSizeUpperBound, multipartBoundary, parseMultipartHead } from '../../gateway/multipart-head.js';
+import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../../gateway/multipart-head.js';
 import { InvalidInput, parseByteRange, parseFileId, parseListQuery } from '../../gateway/request-parsing.js';
 
 describe('list query', () => {
@@ -54,13 +54,20 @@ describe('multipart head', () => {
     expect(multipartBoundary(undefined)).toBeNull();
   });
 
-  test('the file size bound is exact for a standard single-file body', () => {
+  test('the file size is exact for a standard single-file body, and bounded without the last CRLF', () => {
     const h = head('form-data; name="file"; filename="a.bin"');
     const parsed = parseMultipartHead(h, boundary)!;
-    expect(parsed.isFile).toBe(true);
+    expect(parsed).toMatchObject({ isFile: true, fieldName: 'file', contentType: 'application/octet-stream' });
     const fileSize = 12345;
-    const contentLength = parsed.headBytes + fileSize + `\r\n--${boundary}--\r\n`.length;
-    expect(fileSizeUpperBound(contentLength, boundary, parsed)).toBe(fileSize);
+    const standard = parsed.headBytes + fileSize + `\r\n--${boundary}--\r\n`.length;
+    expect(fileSizeFromHead(standard, boundary, parsed).expected).toBe(fileSize);
+    const bare = standard - 2; // no CRLF after the closing delimiter
+    expect(fileSizeFromHead(bare, boundary, parsed).max).toBe(fileSize);
+  });
+
+  test('the part content type keeps its parameters', () => {
+    const h = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=file; filename="a.txt"\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n`);
+    expect(parseMultipartHead(h, boundary)).toMatchObject({ fieldName: 'file', contentType: 'text/plain; charset=iso-8859-1' });
   });
 
   test('incomplete heads and non-file first parts', () => {
