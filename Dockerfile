@@ -1,0 +1,54 @@
+# Container images of the object store, one Dockerfile with two targets:
+#   docker build --target gateway      -t objectstore-gateway .
+#   docker build --target storage-node -t objectstore-storage-node .
+# docker-compose.test.yml builds both. The build stage installs every dependency and runs `npm run build`
+# (proto types + tsc); the runtime images hold only production dependencies, dist/, the proto file that
+# is loaded at run time and, for the gateway, the SQL migrations it applies at start.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY proto/ proto/
+COPY storage-node/ storage-node/
+COPY gateway/ gateway/
+RUN npm run build
+
+# Production dependencies, without the optional ones: the embedded PostgreSQL binaries (about 60 MiB)
+# are only loaded when DATABASE_URL is unset, and compose always sets it.
+FROM ${NODE_IMAGE} AS deps
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+
+# What both images share. Both run as uid 1000 (the `node` user of the official images), not as root.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# package.json stays: its "type": "module" makes dist/**/*.js ES modules.
+COPY package.json package-lock.json ./
+COPY --from=build /app/dist/ dist/
+# dist/proto/storage-proto.js loads ../../proto/storage.proto at run time.
+COPY proto/storage.proto proto/storage.proto
+
+FROM runtime AS storage-node
+# A named volume mounted on /data starts with this folder's owner, so the node can write to it.
+RUN mkdir -p /data && chown 1000:1000 /data
+COPY --from=deps /app/node_modules/ node_modules/
+USER 1000:1000
+ENV DATA_DIR=/data GRPC_HOST=0.0.0.0 GRPC_PORT=50051
+EXPOSE 50051
+CMD ["node", "dist/storage-node/main.js"]
+
+FROM runtime AS gateway
+# dist/gateway/migrate.js finds them at ../../migrations.
+COPY migrations/ migrations/
+COPY --from=deps /app/node_modules/ node_modules/
+USER 1000:1000
+ENV HOST=0.0.0.0 PORT=8080
+EXPOSE 8080
+CMD ["node", "dist/gateway/main.js"]
