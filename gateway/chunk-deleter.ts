@@ -9,12 +9,29 @@ export class ChunkDeleter {
     private readonly registry: NodeRegistry,
   ) {}
 
-  /** Drops a file's metadata and deletes its chunks now where the nodes answer. False: no such file. */
-  async removeFile(fileId: string, onlyIf?: 'uploading' | 'completed'): Promise<boolean> {
+  /**
+   * Drops a file's metadata and deletes its chunks now where the nodes answer. False: no such file.
+   * `recheckAfterMs`: for an upload just cancelled, a node may still be finishing a chunk when the
+   * first deletion finds nothing, so the deletions are sent once more after that delay (a deletion
+   * that then fails is queued durably; a gateway that dies before leaves it to the orphan sweep).
+   */
+  async removeFile(fileId: string, onlyIf?: 'uploading' | 'completed', recheckAfterMs?: number): Promise<boolean> {
     const queued = await this.metadata.removeFile(fileId, onlyIf);
     if (!queued) return false;
     await this.deleteQueued(queued);
+    if (recheckAfterMs !== undefined) setTimeout(() => void this.recheck(queued), recheckAfterMs).unref();
     return true;
+  }
+
+  private async recheck(items: (ChunkLocation & { address: string })[]): Promise<void> {
+    await Promise.all(
+      items.map((item) =>
+        this.registry
+          .clientFor(item.nodeId, item.address)
+          .deleteChunk(item.chunkId)
+          .catch(() => this.metadata.queueDeletions([item], 0).catch(() => undefined)),
+      ),
+    );
   }
 
   /** Retries whatever is due in the queue; returns how many deletions succeeded. */

@@ -267,6 +267,17 @@ export class Metadata {
     });
   }
 
+  /** Queues deletions (again) to be tried no sooner than `delayMs` from now. */
+  async queueDeletions(items: ChunkLocation[], delayMs: number): Promise<void> {
+    if (items.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO chunk_deletions (node_id, chunk_id, next_attempt_at)
+       SELECT unnest($1::int[]), unnest($2::text[]), now() + $3 * interval '1 millisecond'
+       ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = EXCLUDED.next_attempt_at`,
+      [items.map((i) => i.nodeId), items.map((i) => i.chunkId), delayMs],
+    );
+  }
+
   async uploadsIdleSince(cutoff: Date, limit = 1000): Promise<string[]> {
     const r = await this.pool.query<{ id: string }>(
       `SELECT id FROM files WHERE status = 'uploading' AND updated_at < $1 ORDER BY updated_at LIMIT $2`,

@@ -34,7 +34,8 @@ export function receiveSingleFile<T>(
       parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8', // filenames are UTF-8 in every current client
-        limits: { fileSize: maxFileSize, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 30, headerPairs: 50 },
+        // busboy signals 'limit' when a file reaches fileSize; a file of exactly maxFileSize is allowed.
+        limits: { fileSize: maxFileSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 30, headerPairs: 50 },
       });
     } catch (err) {
       reject(badRequest(`expected a multipart/form-data body: ${(err as Error).message}`));
@@ -73,6 +74,8 @@ export function receiveSingleFile<T>(
         return;
       }
       fileStream = stream;
+      // fail() destroys the stream with the error; if onFile stopped reading early, nobody else listens.
+      stream.on('error', () => undefined);
       stream.once('limit', () => fail(entityTooLarge(maxFileSize)));
       work = onFile({ stream, filename: info.filename ?? '', contentType: info.mimeType });
       work.catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));

@@ -16,6 +16,8 @@ import { StripeWriter } from './stripe-writer.js';
 
 const HEAD_PEEK_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 30_000;
+/** A cancelled chunk stream may still be committed by its node just after the first deletion. */
+const RECHECK_DELETIONS_MS = 3_000;
 
 export const chunkIdFor = (fileId: string, chunkNumber: number): string => `${fileId}.${chunkNumber}`;
 
@@ -108,7 +110,7 @@ export class UploadService {
       writer?.abort();
       if (created) {
         // If this fails too (database down), the janitor removes the stale upload after UPLOAD_TTL_MS.
-        await this.deleter.removeFile(fileId, 'uploading').catch(() => undefined);
+        await this.deleter.removeFile(fileId, 'uploading', RECHECK_DELETIONS_MS).catch(() => undefined);
       }
       throw err;
     } finally {

@@ -31,22 +31,31 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(500, 'InternalError', 'internal error');
 }
 
-/** Unread bytes up to which a rejected body is read and dropped, so the client sees the answer. */
+/** Unread bytes up to which a rejected body is read and dropped with the connection kept open. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** How long a closing connection keeps reading (and dropping) what a client still sends. */
+const LINGER_MS = 5_000;
 
 /**
- * A client that is still sending when the answer comes often reads it only after its last write,
- * so closing at once loses the answer (EPIPE). A small rest of the body is therefore drained, and
- * the connection stays usable; a large one (an oversized upload) is cut with Connection: close.
+ * A client that is still sending when the answer comes often reads it only after its last write;
+ * if the socket is destroyed right after the answer, the client's writes fail (EPIPE) and the
+ * reset can discard the answer before it is read. So the rest of the body is always read and
+ * dropped: a small rest keeps the connection usable, a large one (an oversized upload) gets
+ * Connection: close with a lingering close: half-close, keep reading, destroy when the client
+ * closes or after LINGER_MS.
  */
 function finishUnreadBody(req: Request, res: Response): void {
-  const length = Number(req.headers['content-length']);
   req.unpipe();
-  if (Number.isFinite(length) && length <= DRAIN_LIMIT) {
-    req.resume();
-  } else {
-    res.setHeader('Connection', 'close');
-  }
+  req.resume();
+  const length = Number(req.headers['content-length']);
+  if (Number.isFinite(length) && length <= DRAIN_LIMIT) return;
+  res.setHeader('Connection', 'close');
+  const socket = req.socket;
+  // Node's HTTP server ends a closing connection with destroySoon(); replace it for this socket only.
+  socket.destroySoon = () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
