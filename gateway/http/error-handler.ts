@@ -47,15 +47,15 @@ const LINGER_MS = 5_000;
 function finishUnreadBody(req: Request, res: Response): void {
   req.unpipe();
   req.resume();
-  const length = Number(req.headers['content-length']);
-  if (Number.isFinite(length) && length <= DRAIN_LIMIT) return;
-  res.setHeader('Connection', 'close');
+  // Node's HTTP server ends a closing connection (ours, or one the client asked to close) with
+  // destroySoon(); replace it for this socket only.
   const socket = req.socket;
-  // Node's HTTP server ends a closing connection with destroySoon(); replace it for this socket only.
   socket.destroySoon = () => {
     socket.end();
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
+  const length = Number(req.headers['content-length']);
+  if (!(Number.isFinite(length) && length <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
