@@ -3,10 +3,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
+import { limitReadAhead } from '../proto/storage-proto.js';
 import { NodeFailure } from './chunk-sender.js';
 import type { NodeClient } from './node-client.js';
 
 export class ChunkCorrupt extends Error {}
+
+/** Messages (of up to 1 MiB) received ahead of the reader, per chunk; HTTP/2 flow control holds the rest. */
+const READ_AHEAD_MESSAGES = 2;
 
 export class ChunkReader {
   private readonly call: ClientReadableStream<GetChunkResponse__Output>;
@@ -24,6 +28,7 @@ export class ChunkReader {
     private readonly expectedChecksum: string | null,
   ) {
     this.call = node.getChunk(chunkId, offset, length);
+    limitReadAhead(this.call, READ_AHEAD_MESSAGES);
     this.messages = this.call[Symbol.asyncIterator]();
     this.hash = expectedChecksum ? createHash('sha256') : null;
   }

@@ -18,8 +18,6 @@ export class NodeClient {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 0,
-      // The default 64 KiB stream window stalls chunk downloads on round trips between event loops.
-      'grpc-node.flow_control_window': 8 * 1024 * 1024,
     });
   }
 

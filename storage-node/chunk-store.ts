@@ -14,6 +14,8 @@ import { KeyedLock } from './keyed-lock.js';
 const MiB = 1024 * 1024;
 /** How often (in bytes written) a long write re-checks the free space. */
 const SPACE_CHECK_INTERVAL = 64 * MiB;
+/** How often (in bytes written) a long write starts flushing to disk while more data arrives. */
+const FLUSH_INTERVAL = 32 * MiB;
 
 export interface StoredChunk {
   chunkId: string;
@@ -258,6 +260,9 @@ export class ChunkWriter {
   private readonly hash: Hash = createHash('sha256');
   private position = HEADER_BYTES;
   private sinceSpaceCheck = 0;
+  private sinceFlush = 0;
+  private flushing: Promise<void> | undefined;
+  private flushError: unknown;
   private done = false;
 
   constructor(
@@ -273,22 +278,45 @@ export class ChunkWriter {
 
   async write(data: Buffer): Promise<void> {
     if (data.length === 0) return;
+    // The write runs on libuv's thread pool while this thread hashes the same bytes.
+    const written = this.writeAt(data, this.position);
+    this.position += data.length;
     this.hash.update(data);
-    let offset = 0;
-    while (offset < data.length) {
-      const { bytesWritten } = await this.fh.write(data, offset, data.length - offset, this.position);
-      offset += bytesWritten;
-      this.position += bytesWritten;
-    }
+    await written;
     this.sinceSpaceCheck += data.length;
     if (this.sinceSpaceCheck >= SPACE_CHECK_INTERVAL) {
       this.sinceSpaceCheck = 0;
       await this.store.checkSpace();
     }
+    this.sinceFlush += data.length;
+    if (this.sinceFlush >= FLUSH_INTERVAL && !this.flushing) {
+      // Write back what the page cache holds while the caller sends more, so that the fsync in
+      // commit() finds little left to write instead of the whole chunk.
+      this.sinceFlush = 0;
+      this.flushing = this.fh
+        .datasync()
+        .catch((err: unknown) => {
+          this.flushError ??= err; // reported by commit(): a later fsync may not see it again
+        })
+        .finally(() => {
+          this.flushing = undefined;
+        });
+    }
   }
 
-  /** Verifies the checksum (when given), makes the data durable and puts it in place. */
-  async commit(expectedChecksum?: string): Promise<StoredChunk> {
+  private async writeAt(data: Buffer, position: number): Promise<void> {
+    for (let offset = 0; offset < data.length; ) {
+      const { bytesWritten } = await this.fh.write(data, offset, data.length - offset, position + offset);
+      offset += bytesWritten;
+    }
+  }
+
+  /**
+   * Verifies the checksum (when given), makes the data durable and puts it in place, unless
+   * `stillWanted` says by then that the caller has gone (its cancel may arrive just after the
+   * end of its stream).
+   */
+  async commit(expectedChecksum?: string, stillWanted: () => boolean = () => true): Promise<StoredChunk> {
     const checksum = this.hash.digest('hex');
     try {
       if (expectedChecksum !== undefined && expectedChecksum !== checksum) {
@@ -299,9 +327,12 @@ export class ChunkWriter {
       }
       const size = this.size;
       await this.fh.write(encodeHeader({ checksum, size }), 0, HEADER_BYTES, 0);
+      await this.flushing;
+      if (this.flushError !== undefined) throw this.flushError;
       await this.fh.datasync();
       await this.fh.close();
       this.done = true;
+      if (!stillWanted()) throw new ChunkError('CANCELLED', `the caller cancelled chunk ${this.chunkId} before it was stored`);
       await this.store.install(this.chunkId, this.tmpPath, size);
       return { chunkId: this.chunkId, size, checksum };
     } catch (err) {
@@ -314,6 +345,7 @@ export class ChunkWriter {
   async abort(): Promise<void> {
     if (!this.done) {
       this.done = true;
+      await this.flushing;
       await this.fh.close().catch(() => undefined);
     }
     await rm(this.tmpPath, { force: true });

@@ -1,6 +1,6 @@
 // The gRPC handlers: each one translates a call into ChunkStore operations and back.
 import { once } from 'node:events';
-import type { StorageServiceHandlers } from '../proto/storage-proto.js';
+import { limitReadAhead, type StorageServiceHandlers } from '../proto/storage-proto.js';
 import type { PutChunkRequest__Output } from '../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse } from '../proto/generated/storage/PutChunkResponse.js';
 import { ChunkError, toGrpcError } from './chunk-errors.js';
@@ -16,12 +16,31 @@ function whenCancelled(call: { cancelled: boolean; on(event: 'cancelled', fn: ()
   });
 }
 
+/**
+ * Ends a server stream with an error status. grpc-js sends the status from the stream's 'error'
+ * handler (which records it and calls end()); destroy() would skip that and leave the caller
+ * waiting for a status forever.
+ */
+function failStream(call: { emit(event: 'error', err: unknown): boolean }, err: unknown): void {
+  call.emit('error', toGrpcError(err));
+}
+
+/** PutChunk reads one message ahead (one more is being written to disk meanwhile). */
+const READ_AHEAD_MESSAGES = 1;
+
+/**
+ * GetChunk keeps at most this many messages handed to gRPC and not yet taken by HTTP/2 flow
+ * control (instead of the stream's 16), so a fast disk and a slow reader do not fill memory.
+ */
+const SEND_WINDOW_MESSAGES = 2;
+
 export function storageService(store: ChunkStore, nodeId: string): StorageServiceHandlers {
   return {
     PutChunk(call, callback) {
       let writer: ChunkWriter | undefined;
       let checksum: string | undefined;
       let cancelled = false;
+      limitReadAhead(call, READ_AHEAD_MESSAGES);
       // A cancelled stream must throw out of the read loop below, so its temp file is removed.
       void whenCancelled(call).then(() => {
         cancelled = true;
@@ -49,7 +68,9 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
         }
         if (cancelled) throw new ChunkError('CANCELLED', 'the caller cancelled the stream');
         if (!writer) throw new ChunkError('INVALID_ARGUMENT', 'the stream carried no message, so no chunk_id');
-        const stored = await writer.commit(checksum);
+        // A caller that cancels can end its stream first (Node's HTTP/2 sends the end of a stream with
+        // pending data before the reset), so look at the call once more before the chunk goes in place.
+        const stored = await writer.commit(checksum, () => !cancelled && !call.cancelled);
         return { chunkId: stored.chunkId, success: true, size: stored.size, checksum: stored.checksum };
       };
 
@@ -71,11 +92,15 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
           stream.destroy();
         };
         call.on('cancelled', stop);
+        const cancelled = whenCancelled(call);
         try {
-          // One message per read (at most 1 MiB); wait for gRPC flow control before reading more.
+          // One message per read (at most 1 MiB). A write's callback runs once HTTP/2 flow control
+          // has taken the message, so waiting on the oldest one bounds what the node holds.
+          const sending: Promise<void>[] = [];
           for await (const data of stream as AsyncIterable<Buffer>) {
             if (call.cancelled) break;
-            if (!call.write({ data })) await Promise.race([once(call, 'drain'), whenCancelled(call)]);
+            sending.push(new Promise<void>((resolve) => call.write({ data }, () => resolve())));
+            if (sending.length >= SEND_WINDOW_MESSAGES) await Promise.race([sending.shift(), cancelled]);
           }
         } finally {
           call.off('cancelled', stop);
@@ -84,7 +109,7 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
         if (!call.cancelled) call.end();
       };
       run().catch((err: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(err) as unknown as Error);
+        if (!call.cancelled) failStream(call, err);
       });
     },
 
@@ -120,15 +145,16 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
 
     ListChunks(call) {
       const run = async (): Promise<void> => {
+        const cancelled = whenCancelled(call);
         for await (const c of store.list()) {
           if (call.cancelled) return;
           const message = { chunkId: c.chunkId, size: c.size, modifiedAtMs: c.modifiedAtMs };
-          if (!call.write(message)) await Promise.race([once(call, 'drain'), whenCancelled(call)]);
+          if (!call.write(message)) await Promise.race([once(call, 'drain'), cancelled]);
         }
         call.end();
       };
       run().catch((err: unknown) => {
-        if (!call.cancelled) call.destroy(toGrpcError(err) as unknown as Error);
+        if (!call.cancelled) failStream(call, err);
       });
     },
   };

@@ -78,6 +78,12 @@ function sharedNode(env: NodeJS.ProcessEnv = {}): () => Node {
   return () => node!;
 }
 
+/** Polls (bounded) until the node keeps no file for chunks, finished or temporary. */
+async function expectNoFilesSoon(dataDir: string): Promise<void> {
+  await waitFor(async () => (await storedFiles(dataDir)).length === 0);
+  expect(await storedFiles(dataDir)).toEqual([]);
+}
+
 const INVALID_IDS = ['../x', '', 'a'.repeat(129), 'a/b', '.', '..', 'a\\b', 'sp ace', 'é'];
 
 describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
@@ -380,7 +386,7 @@ describe('writes that fail leave nothing on disk', () => {
     call.cancel();
     const err = await answer;
     expect(err?.code).toBe(status.CANCELLED);
-    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await expectNoFilesSoon(node().proc.dataDir);
     await nothingStored();
     // The id is still free to be written afterwards.
     const data = randomBytes(MiB);
@@ -418,7 +424,7 @@ describe('writes that fail leave nothing on disk', () => {
     expect(started).toBe(true);
     caller.kill('SIGKILL');
     await exited;
-    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await expectNoFilesSoon(node().proc.dataDir);
     await nothingStored();
   });
 
@@ -430,7 +436,7 @@ describe('writes that fail leave nothing on disk', () => {
     } finally {
       client.close();
     }
-    expect(await waitFor(async () => (await storedFiles(node().proc.dataDir)).length === 0)).toBe(true);
+    await expectNoFilesSoon(node().proc.dataDir);
     await nothingStored();
   });
 });
@@ -596,7 +602,7 @@ describe('the node process', () => {
 
 describe('a 1.67 GiB chunk (10 GiB / 6)', () => {
   it('round trips with the same SHA-256 while the node stays under 150 MiB resident', { timeout: 900_000 }, async () => {
-    const SIZE = Math.floor((10 * 1024 ** 3) / 6);
+    const SIZE = Math.ceil((10 * 1024 ** 3) / 6); // the largest of six chunks of a 10 GiB file
     expect(SIZE).toBe(1789569707);
     const { client, proc } = await nodeForTest();
     const pid = proc.child.pid!;
@@ -623,9 +629,10 @@ describe('a 1.67 GiB chunk (10 GiB / 6)', () => {
     }
 
     const memory = sampleMemory(pid, 100);
+    let usage = { peak: 0, samples: 0 };
     let readSize = 0;
     const received = createHash('sha256');
-    let put;
+    let put: Awaited<ReturnType<typeof putChunk>> | undefined;
     try {
       put = await putChunk(client, 'big', generate());
       await streamChunk(client, 'big', {}, (d) => {
@@ -633,9 +640,9 @@ describe('a 1.67 GiB chunk (10 GiB / 6)', () => {
         readSize += d.length;
       });
     } finally {
-      memory.stop();
+      usage = await memory.stop();
     }
-    const { peak, samples } = await memory.stop();
+    const { peak, samples } = usage;
     const sentHash = sent.digest('hex');
     expect(put.size).toBe(SIZE);
     expect(put.checksum).toBe(sentHash);
