@@ -19,6 +19,8 @@ export interface StorageServer {
  * one connection can have in flight.
  */
 const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
+/** Largest HTTP/2 frame callers may send: 1 MiB instead of 16 KiB means far fewer frames to parse. */
+const MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
  * grpc-js has this setting for clients ('grpc-node.flow_control_window') but not for servers, so
@@ -34,7 +36,7 @@ function widenReceiveWindow(server: grpc.Server): void {
   for (const http2Server of http2Servers.keys() as IterableIterator<Http2Server>) {
     http2Server.on('session', (session: ServerHttp2Session) => {
       if (session.destroyed || session.closed) return; // refused by grpc-js (e.g. while stopping)
-      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES });
+      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES });
       session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
     });
   }
