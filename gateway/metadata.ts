@@ -79,7 +79,7 @@ const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe
   created_at, updated_at, completed_at,
   ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
 
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

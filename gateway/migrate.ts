@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { inTransaction } from './metadata.js';
 
 const LOCK_KEY = 727_001; // arbitrary, fixed: "schema migrations of the object store"
 
@@ -18,26 +19,18 @@ export function migrationsDir(): string {
 
 export async function migrate(pool: pg.Pool, dir = migrationsDir()): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
-  const client = await pool.connect();
-  const applied: string[] = [];
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await client.query<{ version: string }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const applied: string[] = [];
     for (const file of files) {
       if (done.has(file)) continue;
       await client.query(await readFile(join(dir, file), 'utf8'));
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [file]);
       applied.push(file);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,11 +1,11 @@
 // The gateway when things go wrong, against real processes: clients that go away, uploads left by a
 // crashed gateway, orphan chunks, nodes registered, killed and restarted, PostgreSQL stopped, and
 // files over the size limit. Every wait is a poll with a deadline.
+import { freePort } from './bench/bench-support.js';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
@@ -65,16 +65,6 @@ function nodeIndex(c: TestCluster, address: string): number {
   return i;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Whether the process exits within `ms` (a bounded watch for a crash that should not happen). */
 async function exitsWithin(child: ChildProcess, ms: number): Promise<boolean> {

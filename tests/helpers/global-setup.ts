@@ -1,21 +1,11 @@
 // Once per test run: a PostgreSQL server for the tests. DATABASE_URL when set (CI points it at the
 // machine's server), otherwise an embedded PostgreSQL in a temporary folder.
+import { freePort } from '../bench/bench-support.js';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 declare module 'vitest' {
   export interface ProvidedContext {
