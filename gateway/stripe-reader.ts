@@ -1,4 +1,5 @@
 // Reassembles file bytes [start, end) from the chunks, all read in parallel, in file order.
+import { streamedBytes } from './buffer-reclaim.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { ChunkRow, FileRow } from './metadata.js';
 import type { NodeClient } from './node-client.js';
@@ -24,7 +25,10 @@ export async function* readStripes(
         new ChunkReader(clientFor(row.node_id), row.chunk_id, range.offset, range.length, whole ? row.checksum : null),
       );
     }
-    for (const piece of piecesFor(start, end, layout)) yield* readers.get(piece.chunk)!.take(piece.length);
+    for (const piece of piecesFor(start, end, layout)) {
+      yield* readers.get(piece.chunk)!.take(piece.length);
+      streamedBytes(piece.length);
+    }
   } finally {
     for (const reader of readers.values()) reader.cancel();
   }
