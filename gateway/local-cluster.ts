@@ -120,6 +120,9 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         DATABASE_URL: databaseUrl,
         STORAGE_NODES: nodes.map((n) => n.address).join(','),
         DATA_DIR: options.dataDir,
+        // glibc would keep freed 1 MiB message buffers in its heap (its mmap threshold grows after
+        // the first free); a fixed threshold returns them to the system, so memory follows what is live.
+        MALLOC_MMAP_THRESHOLD_: '131072',
         ...options.gatewayEnv,
       },
       /gateway listening on http:\/\/[^\s]+:(\d+)/,
