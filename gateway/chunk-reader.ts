@@ -4,8 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
 import { limitReadAhead } from '../proto/storage-proto.js';
-import { NodeFailure } from './chunk-sender.js';
-import type { NodeClient } from './node-client.js';
+import { NodeFailure, type NodeClient } from './node-client.js';
 
 export class ChunkCorrupt extends Error {}
 

@@ -4,20 +4,11 @@ import { createHash } from 'node:crypto';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { PutChunkRequest } from '../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
-import type { NodeClient } from './node-client.js';
+import { NodeFailure, type NodeClient } from './node-client.js';
 
 const MESSAGE_BYTES = 1024 * 1024;
 /** Messages handed to gRPC but not yet written to the socket, per chunk. */
 const MAX_IN_FLIGHT = 4;
-
-export class NodeFailure extends Error {
-  constructor(
-    readonly address: string,
-    cause: unknown,
-  ) {
-    super(`storage node ${address} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
 
 export interface SentChunk {
   size: number;

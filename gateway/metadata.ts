@@ -310,10 +310,6 @@ export class Metadata {
     );
   }
 
-  async pendingDeletionCount(): Promise<number> {
-    return (await this.pool.query<{ n: number }>('SELECT count(*)::int8 AS n FROM chunk_deletions')).rows[0]!.n;
-  }
-
   /** Which of `chunkIds` some file (completed or uploading) still references, or are queued for deletion. */
   async knownChunkIds(chunkIds: string[]): Promise<Set<string>> {
     const r = await this.pool.query<{ chunk_id: string }>(

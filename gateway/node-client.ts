@@ -5,6 +5,16 @@ import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChu
 import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
 import type { ListChunksResponse__Output } from '../proto/generated/storage/ListChunksResponse.js';
 
+/** A storage node failed a call or a stream; the message names the node. */
+export class NodeFailure extends Error {
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(`storage node ${address} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 export class NodeClient {
   readonly grpc: StorageServiceClient;
 

@@ -1,6 +1,6 @@
 // Maps anything thrown by a handler to a JSON error; a dependency that is down is a quick 503.
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { NodeFailure } from '../chunk-sender.js';
+import { NodeFailure } from '../node-client.js';
 import { InvalidInput } from '../request-parsing.js';
 import { ApiError } from './api-error.js';
 
