@@ -45,7 +45,7 @@ EXPOSE 50051
 CMD ["node", "dist/storage-node/main.js"]
 
 FROM runtime AS gateway
-# dist/gateway/migrate.js finds them at ../../migrations.
+# dist/gateway/metadata/migrate.js finds them at ../../../migrations.
 COPY migrations/ migrations/
 COPY --from=deps /app/node_modules/ node_modules/
 USER 1000:1000

@@ -1,16 +1,16 @@
 // A running gateway: database (embedded or DATABASE_URL), migrations, node registry, janitor, HTTP.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChunkDeleter } from './chunk-deleter.js';
+import { ChunkDeleter } from './cluster/chunk-deleter.js';
 import type { GatewayConfig } from './config.js';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './metadata/embedded-database.js';
 import { createApp } from './http/app.js';
 import { isDatabaseUnavailable } from './http/error-handler.js';
-import { Janitor } from './janitor.js';
-import { createPool, Metadata } from './metadata.js';
-import { migrate } from './migrate.js';
-import { NodeRegistry } from './node-registry.js';
-import { UploadService } from './upload-service.js';
+import { Janitor } from './cluster/janitor.js';
+import { createPool, Metadata } from './metadata/metadata.js';
+import { migrate } from './metadata/migrate.js';
+import { NodeRegistry } from './cluster/node-registry.js';
+import { UploadService } from './files/upload-service.js';
 
 export interface GatewayServer {
   port: number;

@@ -1,7 +1,7 @@
 // /admin/nodes: register a storage node at run time, list nodes with health and fill.
 import express, { Router } from 'express';
 import { parseNodeAddress } from '../config.js';
-import type { NodeRegistry } from '../node-registry.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
 import { badRequest } from './api-error.js';
 import { nodeJson } from './file-json.js';
 

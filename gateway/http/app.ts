@@ -1,9 +1,9 @@
 // The express application: routes, a JSON 404 for anything else, and the error handler.
 import express from 'express';
-import type { ChunkDeleter } from '../chunk-deleter.js';
-import type { Metadata } from '../metadata.js';
-import type { NodeRegistry } from '../node-registry.js';
-import type { UploadService } from '../upload-service.js';
+import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
+import type { Metadata } from '../metadata/metadata.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { UploadService } from '../files/upload-service.js';
 import { adminRouter } from './admin-routes.js';
 import { notFound } from './api-error.js';
 import { errorHandler } from './error-handler.js';

@@ -1,7 +1,7 @@
 // Maps anything thrown by a handler to a JSON error; a dependency that is down is a quick 503.
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { NodeFailure } from '../node-client.js';
-import { InvalidInput } from '../request-parsing.js';
+import { NodeFailure } from '../cluster/node-client.js';
+import { InvalidInput } from './request-parsing.js';
 import { ApiError } from './api-error.js';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);

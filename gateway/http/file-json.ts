@@ -1,6 +1,6 @@
 // The JSON shapes of files, chunks and nodes in responses.
-import type { ChunkRow, FileRow } from '../metadata.js';
-import type { NodeState } from '../node-registry.js';
+import type { ChunkRow, FileRow } from '../metadata/metadata.js';
+import type { NodeState } from '../cluster/node-registry.js';
 
 export function fileJson(f: FileRow) {
   return {

@@ -1,7 +1,7 @@
 // /health: 200 when the database answers and enough nodes are healthy to store a file, else 503.
 import { Router } from 'express';
-import type { Metadata } from '../metadata.js';
-import type { NodeRegistry } from '../node-registry.js';
+import type { Metadata } from '../metadata/metadata.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
 
 const DB_CHECK_TIMEOUT_MS = 2_000;
 

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { encodeCursor } from '../../gateway/list-cursor.js';
-import { startLocalCluster, type LocalCluster } from '../../gateway/local-cluster.js';
+import { encodeCursor } from '../../gateway/http/list-cursor.js';
+import { startLocalCluster, type LocalCluster } from '../../scripts/local-cluster.js';
 import { startBaselineServer } from './baseline-server.js';
 import {
   freePort,

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCluster, type LocalCluster } from '../../dist/gateway/local-cluster.js';
+import { startLocalCluster, type LocalCluster } from '../../dist/scripts/local-cluster.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestCluster extends LocalCluster {

@@ -18,7 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('adminDatabaseUrl', process.env.DATABASE_URL);
     return async () => undefined;
   }
-  const { startEmbeddedDatabase } = await import('../../dist/gateway/embedded-database.js');
+  const { startEmbeddedDatabase } = await import('../../dist/gateway/metadata/embedded-database.js');
   const dir = await mkdtemp(join(tmpdir(), 'objstore-test-pg-'));
   const db = await startEmbeddedDatabase(dir, await freePort());
   project.provide('adminDatabaseUrl', db.url);

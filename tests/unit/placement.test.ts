@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { placeChunks, type PlacementCandidate } from '../../gateway/placement.js';
+import { placeChunks, type PlacementCandidate } from '../../gateway/cluster/placement.js';
 
 const nodes = (used: number[]): PlacementCandidate[] => used.map((u, i) => ({ id: i + 1, usedBytes: u, writable: true }));
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../gateway/list-cursor.js';
-import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../../gateway/multipart-head.js';
-import { InvalidInput, parseByteRange, parseFileId, parseListQuery } from '../../gateway/request-parsing.js';
+import { decodeCursor, encodeCursor } from '../../gateway/http/list-cursor.js';
+import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../../gateway/http/multipart-head.js';
+import { InvalidInput, parseByteRange, parseFileId, parseListQuery } from '../../gateway/http/request-parsing.js';
 
 describe('list query', () => {
   test('defaults and page mode', () => {

@@ -7,7 +7,7 @@ import {
   locate,
   piecesFor,
   type StripeLayout,
-} from '../../gateway/stripe-layout.js';
+} from '../../gateway/data/stripe-layout.js';
 
 const MiB = 1024 * 1024;
 const six: StripeLayout = { unit: MiB, width: 6 };

@@ -1,6 +1,6 @@
 // Deletes chunk data on the nodes. Every deletion is queued in chunk_deletions first (in the same
 // transaction that drops the metadata) and leaves the queue only once the node confirms it.
-import type { ChunkLocation, Metadata } from './metadata.js';
+import type { ChunkLocation, Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
 
 export class ChunkDeleter {

@@ -2,9 +2,9 @@
 // sends the checksum in the last message, and bounds the bytes in flight (backpressure).
 import { createHash } from 'node:crypto';
 import type { ClientWritableStream } from '@grpc/grpc-js';
-import type { PutChunkRequest } from '../proto/generated/storage/PutChunkRequest.js';
-import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
-import { NodeFailure, type NodeClient } from './node-client.js';
+import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
+import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
+import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
 
 const MESSAGE_BYTES = 1024 * 1024;
 /** Messages handed to gRPC but not yet written to the socket, per chunk. */

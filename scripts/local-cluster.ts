@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -113,7 +113,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     );
     const gateway = await startProcess(
       'gateway',
-      join(here, 'main.js'),
+      join(here, '..', 'gateway', 'main.js'),
       {
         PORT: String(options.gatewayPort),
         HOST: '127.0.0.1',

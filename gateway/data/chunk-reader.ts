@@ -2,9 +2,9 @@
 // When the whole chunk is read, its SHA-256 is checked the moment its last byte arrives.
 import { createHash, type Hash } from 'node:crypto';
 import type { ClientReadableStream } from '@grpc/grpc-js';
-import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
-import { limitReadAhead } from '../proto/storage-proto.js';
-import { NodeFailure, type NodeClient } from './node-client.js';
+import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
+import { limitReadAhead } from '../../proto/storage-proto.js';
+import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
 
 export class ChunkCorrupt extends Error {}
 

@@ -1,9 +1,9 @@
 // One storage node as the gateway sees it: its gRPC client with deadlines on the unary calls.
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
-import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
-import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
-import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
-import type { ListChunksResponse__Output } from '../proto/generated/storage/ListChunksResponse.js';
+import { createStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
+import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
+import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
+import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
 
 /** A storage node failed a call or a stream; the message names the node. */
 export class NodeFailure extends Error {

@@ -1,6 +1,6 @@
 // All SQL of the gateway: files, chunks, storage nodes and pending chunk deletions.
 import pg from 'pg';
-import type { ListPosition } from './list-cursor.js';
+import type { ListPosition } from '../http/list-cursor.js';
 
 // int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));

@@ -1,8 +1,8 @@
 // Reassembles file bytes [start, end) from the chunks, all read in parallel, in file order.
 import { streamedBytes } from './buffer-reclaim.js';
 import { ChunkReader } from './chunk-reader.js';
-import type { ChunkRow, FileRow } from './metadata.js';
-import type { NodeClient } from './node-client.js';
+import type { ChunkRow, FileRow } from '../metadata/metadata.js';
+import type { NodeClient } from '../cluster/node-client.js';
 import { chunkRangesFor, piecesFor } from './stripe-layout.js';
 
 export async function* readStripes(

@@ -1,7 +1,7 @@
 // Keeps the cluster clean: removes uploads abandoned by a crashed gateway, retries queued chunk
 // deletions, and deletes chunks that nodes hold but no metadata references (after a grace period).
 import type { ChunkDeleter } from './chunk-deleter.js';
-import type { Metadata } from './metadata.js';
+import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
 
 const BATCH = 500;

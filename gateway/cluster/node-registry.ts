@@ -1,7 +1,7 @@
 // The storage nodes known to this gateway: their clients, periodic health probes, and the figures
 // placement needs (bytes held, bytes promised to uploads in flight).
 import { NodeClient } from './node-client.js';
-import type { Metadata, NodeRow } from './metadata.js';
+import type { Metadata, NodeRow } from '../metadata/metadata.js';
 import type { PlacementCandidate } from './placement.js';
 
 export interface NodeState {

@@ -2,17 +2,17 @@
 // and the commit that makes it visible; on any failure, everything it wrote is removed again.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { ChunkSender } from './chunk-sender.js';
-import type { ChunkDeleter } from './chunk-deleter.js';
-import type { GatewayConfig } from './config.js';
-import { badRequest, unavailable } from './http/api-error.js';
-import type { ChunkRow, FileRow, Metadata } from './metadata.js';
-import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from './multipart-head.js';
-import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from './multipart-receiver.js';
-import type { NodeRegistry } from './node-registry.js';
-import { placeChunks } from './placement.js';
-import { chunkCount, type StripeLayout } from './stripe-layout.js';
-import { StripeWriter } from './stripe-writer.js';
+import { ChunkSender } from '../data/chunk-sender.js';
+import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
+import type { GatewayConfig } from '../config.js';
+import { badRequest, unavailable } from '../http/api-error.js';
+import type { ChunkRow, FileRow, Metadata } from '../metadata/metadata.js';
+import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../http/multipart-head.js';
+import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from '../http/multipart-receiver.js';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import { placeChunks } from '../cluster/placement.js';
+import { chunkCount, type StripeLayout } from '../data/stripe-layout.js';
+import { StripeWriter } from '../data/stripe-writer.js';
 
 const HEAD_PEEK_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 30_000;

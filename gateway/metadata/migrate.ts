@@ -11,7 +11,7 @@ const LOCK_KEY = 727_001; // arbitrary, fixed: "schema migrations of the object 
 
 export function migrationsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, '..', 'migrations'), join(here, '..', '..', 'migrations')];
+  const candidates = [join(here, '..', '..', 'migrations'), join(here, '..', '..', '..', 'migrations')];
   const found = candidates.find((p) => existsSync(join(p, '001_initial.sql')));
   if (!found) throw new Error(`migrations folder not found (looked in ${candidates.join(', ')})`);
   return found;

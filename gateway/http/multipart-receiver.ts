@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { ApiError, badRequest } from './http/api-error.js';
+import { ApiError, badRequest } from './api-error.js';
 
 export interface IncomingFile {
   stream: Readable;
