@@ -1,5 +1,6 @@
 // Configuration of the gateway, read from the environment and validated at start.
 import { resolve } from 'node:path';
+import { BLOCK_SIZE } from '../proto/block-checksums.js';
 
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
 
@@ -11,14 +12,21 @@ export interface GatewayConfig {
   embeddedPgPort: number;
   storageNodes: string[];
   stripeUnit: number;
-  stripeWidth: number;
+  dataUnits: number; // k
+  parityUnits: number; // m
+  writeQuorum: number; // chunk streams that must succeed for an upload to succeed
   maxFileSize: number;
   healthIntervalMs: number;
   janitorIntervalMs: number;
   uploadTtlMs: number;
   orphanGraceMs: number;
   nodeTimeoutMs: number;
+  nodeStallMs: number;
+  breakerFailures: number;
+  breakerRecoveries: number;
   idleTimeoutMs: number;
+  dbPoolSize: number;
+  dbWaitMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +60,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  if (env.STRIPE_WIDTH !== undefined && env.STRIPE_WIDTH.trim() !== '') {
+    throw new ConfigError('STRIPE_WIDTH is no longer used: set DATA_UNITS (k, data units per stripe) and PARITY_UNITS (m)');
+  }
+  const dataUnits = integer(env, 'DATA_UNITS', 4, 1, 24);
+  const parityUnits = integer(env, 'PARITY_UNITS', 2, 0, 6);
+  const stripeUnit = integer(env, 'STRIPE_UNIT', 1024 * 1024, BLOCK_SIZE, 16 * 1024 * 1024);
+  if (stripeUnit % BLOCK_SIZE !== 0) throw new ConfigError(`STRIPE_UNIT=${stripeUnit} must be a multiple of ${BLOCK_SIZE}`);
+  const defaultQuorum = parityUnits > 0 ? dataUnits + 1 : dataUnits;
+  const writeQuorum = integer(env, 'WRITE_QUORUM', defaultQuorum, dataUnits, dataUnits + parityUnits);
   const config: GatewayConfig = {
     host: env.HOST?.trim() || '0.0.0.0',
     port: integer(env, 'PORT', 8080, 0, 65535),
@@ -59,15 +76,22 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dataDir: resolve(env.DATA_DIR?.trim() || './data'),
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     storageNodes: [...new Set(storageNodes)],
-    stripeUnit: integer(env, 'STRIPE_UNIT', 1024 * 1024, 4096, 16 * 1024 * 1024),
-    stripeWidth: integer(env, 'STRIPE_WIDTH', 6, 1, 64),
+    stripeUnit,
+    dataUnits,
+    parityUnits,
+    writeQuorum,
     maxFileSize: integer(env, 'MAX_FILE_SIZE', MAX_OBJECT_SIZE, 0, MAX_OBJECT_SIZE),
     healthIntervalMs: integer(env, 'HEALTH_INTERVAL_MS', 5_000, 100, 3_600_000),
     janitorIntervalMs: integer(env, 'JANITOR_INTERVAL_MS', 60_000, 100, 86_400_000),
     uploadTtlMs: integer(env, 'UPLOAD_TTL_MS', 3_600_000, 1_000, 7 * 86_400_000),
     orphanGraceMs: integer(env, 'ORPHAN_GRACE_MS', 3_600_000, 1_000, 7 * 86_400_000),
     nodeTimeoutMs: integer(env, 'NODE_TIMEOUT_MS', 5_000, 100, 600_000),
+    nodeStallMs: integer(env, 'NODE_STALL_MS', 10_000, 100, 600_000),
+    breakerFailures: integer(env, 'BREAKER_FAILURES', 3, 1, 1000),
+    breakerRecoveries: integer(env, 'BREAKER_RECOVERIES', 2, 1, 1000),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 1000),
+    dbWaitMs: integer(env, 'DB_WAIT_MS', 10_000, 100, 600_000),
   };
   return config;
 }

@@ -11,6 +11,8 @@ import { createPool, Metadata } from './metadata/metadata.js';
 import { migrate } from './metadata/migrate.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { UploadService } from './files/upload-service.js';
+import { DownloadService } from './files/download-service.js';
+import { ErasureCoder } from './data/erasure-code.js';
 
 export interface GatewayServer {
   port: number;
@@ -33,15 +35,32 @@ async function migrateWithRetry(metadata: Metadata, attempts = 30): Promise<stri
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
-  const metadata = new Metadata(createPool(databaseUrl));
+  const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
   await migrateWithRetry(metadata);
-  const registry = new NodeRegistry(metadata, config.nodeTimeoutMs);
+  const registry = new NodeRegistry(metadata, config.nodeTimeoutMs, {
+    failures: config.breakerFailures,
+    recoveries: config.breakerRecoveries,
+  });
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
   const janitor = new Janitor(metadata, registry, deleter, config);
   janitor.start(config.janitorIntervalMs);
-  const uploads = new UploadService(config, metadata, registry, deleter);
-  const app = createApp({ metadata, registry, uploads, deleter, requiredNodes: config.stripeWidth });
+  const coders = new Map<string, ErasureCoder>();
+  const coder = (k: number, m: number): ErasureCoder => {
+    const key = `${k}+${m}`;
+    if (!coders.has(key)) coders.set(key, new ErasureCoder(k, m));
+    return coders.get(key)!;
+  };
+  const uploads = new UploadService(config, metadata, registry, deleter, coder);
+  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs);
+  const app = createApp({
+    metadata,
+    registry,
+    uploads,
+    downloads,
+    deleter,
+    nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
+  });
 
   const server: Server = createServer(app);
   server.requestTimeout = 0; // a 10 GiB upload may take long; stalled clients are cut by the idle timeout

@@ -52,12 +52,16 @@ export class NodeClient {
     );
   }
 
-  getChunk(chunkId: string, offset: number, length: number): ClientReadableStream<GetChunkResponse__Output> {
-    return this.grpc.GetChunk({ chunkId, offset, length });
+  /**
+   * The whole blocks covering [offset, offset + length) with their checksums. No deadline: a
+   * download may last as long as its client reads; the reader bounds each wait for data instead.
+   */
+  getBlocks(chunkId: string, offset: number, length: number): ClientReadableStream<GetChunkResponse__Output> {
+    return this.grpc.GetChunk({ chunkId, offset, length, withBlockChecksums: true });
   }
 
   listChunks(): ClientReadableStream<ListChunksResponse__Output> {
-    return this.grpc.ListChunks({});
+    return this.grpc.ListChunks({}, { deadline: new Date(Date.now() + 10 * 60_000) });
   }
 
   close(): void {

@@ -1,5 +1,6 @@
-// The storage nodes known to this gateway: their clients, periodic health probes, and the figures
-// placement needs (bytes held, bytes promised to uploads in flight).
+// The storage nodes known to this gateway: their clients, periodic health probes, a circuit breaker
+// per node, and the figures placement needs (bytes held, bytes promised to uploads in flight).
+import { CircuitBreaker, type BreakerSettings } from './circuit-breaker.js';
 import { NodeClient } from './node-client.js';
 import type { Metadata, NodeRow } from '../metadata/metadata.js';
 import type { PlacementCandidate } from './placement.js';
@@ -7,7 +8,7 @@ import type { PlacementCandidate } from './placement.js';
 export interface NodeState {
   id: number;
   address: string;
-  name: string | null;
+  name: string | null; // the node id the node reports: one physical node, whatever address names it
   status: NodeRow['status'];
   totalSpace: number | null;
   availableSpace: number | null;
@@ -17,14 +18,25 @@ export interface NodeState {
   error: string | null;
 }
 
-export class NodeRegistry {
+/** What the data path needs to know about nodes, and tells back about them. */
+export interface NodeAccess {
+  clientFor(nodeId: number, address: string): NodeClient;
+  /** False while the node's circuit breaker is open: do not even try it. */
+  isAvailable(nodeId: number): boolean;
+  callFailed(nodeId: number, err: unknown): void;
+  callSucceeded(nodeId: number): void;
+}
+
+export class NodeRegistry implements NodeAccess {
   private readonly clients = new Map<number, NodeClient>();
   private readonly states = new Map<number, NodeState>();
+  private readonly breakers = new Map<number, CircuitBreaker>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly metadata: Metadata,
     private readonly timeoutMs: number,
+    private readonly breaker: BreakerSettings = { failures: 3, recoveries: 2 },
   ) {}
 
   async start(configured: string[], intervalMs: number): Promise<void> {
@@ -51,7 +63,8 @@ export class NodeRegistry {
 
   private track(row: NodeRow): void {
     if (this.states.has(row.id)) return;
-    this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
+    if (!this.clients.has(row.id)) this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
+    this.breakers.set(row.id, new CircuitBreaker(this.breaker));
     this.states.set(row.id, {
       id: row.id,
       address: row.address,
@@ -66,22 +79,32 @@ export class NodeRegistry {
     });
   }
 
+  private breakerOf(nodeId: number): CircuitBreaker {
+    let b = this.breakers.get(nodeId);
+    if (!b) this.breakers.set(nodeId, (b = new CircuitBreaker(this.breaker)));
+    return b;
+  }
+
   async probe(id: number): Promise<NodeState> {
     const state = this.states.get(id)!;
+    const breaker = this.breakerOf(id);
     try {
       const h = await this.clients.get(id)!.health();
+      breaker.probeSucceeded();
       Object.assign(state, {
-        status: h.status === 'healthy' ? 'healthy' : 'low_space',
         name: h.nodeId || state.name,
         totalSpace: h.totalSpace,
         availableSpace: h.availableSpace,
         usedSpace: h.usedSpace,
         lastSeenAt: new Date(),
-        error: h.status === 'healthy' ? null : `node reports ${h.status}`,
+        error: breaker.open ? 'recovering: waiting for more good probes' : h.status === 'healthy' ? null : `node reports ${h.status}`,
       });
+      state.status = breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space';
     } catch (err) {
-      state.status = 'down';
+      breaker.failure();
       state.error = err instanceof Error ? err.message : String(err);
+      // One missed probe is not an outage; the breaker decides when the node counts as down.
+      if (breaker.open || state.status === 'unknown') state.status = breaker.open ? 'down' : 'unknown';
     }
     await this.metadata
       .recordNodeHealth(id, {
@@ -116,24 +139,63 @@ export class NodeRegistry {
     return this.clients.get(nodeId)!;
   }
 
+  isAvailable(nodeId: number): boolean {
+    return !this.breakers.get(nodeId)?.open;
+  }
+
+  callFailed(nodeId: number, err: unknown): void {
+    const breaker = this.breakerOf(nodeId);
+    breaker.failure();
+    const state = this.states.get(nodeId);
+    if (state && breaker.open) {
+      state.status = 'down';
+      state.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  callSucceeded(nodeId: number): void {
+    this.breakerOf(nodeId).callSucceeded();
+  }
+
   list(): NodeState[] {
     return [...this.states.values()].sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * The writable nodes, one per physical node: two registered addresses that report the same node
+   * id are one node (the first registered stands for it), so no file gets two chunks on one process.
+   */
+  private writable(): NodeState[] {
+    const byName = new Map<string, NodeState>();
+    for (const s of this.list()) {
+      if (s.status !== 'healthy' || !this.isAvailable(s.id)) continue;
+      const key = s.name ?? `#${s.id}`;
+      if (!byName.has(key)) byName.set(key, s);
+    }
+    return [...byName.values()];
+  }
+
+  /** Distinct physical nodes that can take writes now. */
   healthyCount(): number {
-    return this.list().filter((s) => s.status === 'healthy').length;
+    return this.writable().length;
   }
 
   candidates(): PlacementCandidate[] {
-    return this.list().map((s) => ({ id: s.id, usedBytes: s.usedSpace + s.reservedBytes, writable: s.status === 'healthy' }));
+    return this.writable().map((s) => ({ id: s.id, usedBytes: s.usedSpace + s.reservedBytes, writable: true }));
   }
 
   reserve(nodeIds: number[], bytesEach: number): void {
-    for (const id of nodeIds) this.states.get(id)!.reservedBytes += bytesEach;
+    for (const id of nodeIds) {
+      const s = this.states.get(id);
+      if (s) s.reservedBytes += bytesEach;
+    }
   }
 
   release(nodeIds: number[], bytesEach: number): void {
-    for (const id of nodeIds) this.states.get(id)!.reservedBytes -= bytesEach;
+    for (const id of nodeIds) {
+      const s = this.states.get(id);
+      if (s) s.reservedBytes -= bytesEach;
+    }
   }
 
   /** A chunk landed on a node: count it until the next probe reports it. */

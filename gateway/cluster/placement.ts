@@ -25,3 +25,21 @@ export function placeChunks(fileId: string, count: number, nodes: PlacementCandi
     .slice(0, count)
     .map((n) => n.id);
 }
+
+/**
+ * Places a file's chunks (numbers as in stripe-layout: data below `dataWidth`, then parity) on
+ * distinct nodes, as many as there are writable nodes. With too few nodes the parity chunks are
+ * the ones left without a node (null): a missing data chunk would make every read decode, a
+ * missing parity chunk only lowers redundancy.
+ */
+export function planChunks(
+  fileId: string,
+  chunkNumbers: number[],
+  dataWidth: number,
+  nodes: PlacementCandidate[],
+): Map<number, number | null> {
+  const writable = nodes.filter((n) => n.writable).length;
+  const ordered = [...chunkNumbers].sort((a, b) => Number(a >= dataWidth) - Number(b >= dataWidth) || a - b);
+  const chosen = placeChunks(fileId, Math.min(writable, ordered.length), nodes) ?? [];
+  return new Map(ordered.map((n, i) => [n, chosen[i] ?? null]));
+}

@@ -1,70 +1,141 @@
-// Reads one chunk (or a range of it) with GetChunk and hands out exactly the bytes asked for, in order.
-// When the whole chunk is read, its SHA-256 is checked the moment its last byte arrives.
-import { createHash, type Hash } from 'node:crypto';
-import type { ClientReadableStream } from '@grpc/grpc-js';
+// Reads one chunk's range [offset, offset + length) with GetChunk, verifying the checksum of every
+// block it receives, and hands out exactly the bytes asked for, in order. Every failure (node down,
+// refused, stalled, corrupt, short) becomes a ChunkReadError; the stream's own errors are always
+// listened to, so a cancelled or broken stream can never surface as an unhandled 'error' event.
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
+import { firstBadBlock } from '../../proto/block-checksums.js';
 import { limitReadAhead } from '../../proto/storage-proto.js';
-import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
+import type { NodeClient } from '../cluster/node-client.js';
 
-export class ChunkCorrupt extends Error {}
+export type ReadFault = 'unavailable' | 'stalled' | 'corrupt' | 'refused';
 
-/** Messages (of up to 1 MiB) received ahead of the reader, per chunk; HTTP/2 flow control holds the rest. */
-const READ_AHEAD_MESSAGES = 2;
+export class ChunkReadError extends Error {
+  constructor(
+    readonly fault: ReadFault,
+    readonly nodeId: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Messages (of up to 1 MiB) received ahead of the reader; HTTP/2 flow control holds back the rest. */
+const READ_AHEAD_MESSAGES = 1;
 
 export class ChunkReader {
   private readonly call: ClientReadableStream<GetChunkResponse__Output>;
-  private readonly messages: AsyncIterator<GetChunkResponse__Output>;
-  private readonly hash: Hash | null;
   private buffered: Buffer = Buffer.alloc(0);
-  private received = 0;
+  private position: number; // chunk offset of the next byte to hand out
+  private readonly end: number;
+  private expectedOffset: number | null = null; // chunk offset the next message must start at
+  private streamError: ServiceError | null = null;
+  private ended = false;
+  private wake: (() => void) | null = null;
+  private failure: ChunkReadError | null = null;
 
-  /** `expectedChecksum` is given when [offset, offset + length) is the whole chunk. */
   constructor(
     private readonly node: NodeClient,
     readonly chunkId: string,
     offset: number,
-    private readonly length: number,
-    private readonly expectedChecksum: string | null,
+    length: number,
+    private readonly stallMs: number,
   ) {
-    this.call = node.getChunk(chunkId, offset, length);
+    this.position = offset;
+    this.end = offset + length;
+    this.call = node.getBlocks(chunkId, offset, length);
     limitReadAhead(this.call, READ_AHEAD_MESSAGES);
-    this.messages = this.call[Symbol.asyncIterator]();
-    this.hash = expectedChecksum ? createHash('sha256') : null;
+    const notify = (): void => {
+      const w = this.wake;
+      this.wake = null;
+      w?.();
+    };
+    this.call.on('readable', notify);
+    this.call.on('end', () => {
+      this.ended = true;
+      notify();
+    });
+    this.call.on('error', (err: ServiceError) => {
+      this.streamError ??= err;
+      notify();
+    });
   }
 
-  private async receive(): Promise<void> {
-    let next: IteratorResult<GetChunkResponse__Output>;
-    try {
-      next = await this.messages.next();
-    } catch (err) {
-      throw new NodeFailure(this.node.address, err);
-    }
-    if (next.done) throw new NodeFailure(this.node.address, `chunk ${this.chunkId} ended after ${this.received} of ${this.length} bytes`);
-    const data = next.value.data;
-    this.received += data.length;
-    if (this.received > this.length) throw new NodeFailure(this.node.address, `chunk ${this.chunkId} sent more than ${this.length} bytes`);
-    this.hash?.update(data);
-    if (this.hash && this.received === this.length) {
-      const actual = this.hash.digest('hex');
-      if (actual !== this.expectedChecksum) {
-        throw new ChunkCorrupt(`chunk ${this.chunkId} on ${this.node.address} hashes to ${actual}, expected ${this.expectedChecksum}`);
+  get remaining(): number {
+    return this.end - this.position;
+  }
+
+  private fail(fault: ReadFault, message: string): never {
+    this.failure ??= new ChunkReadError(fault, this.node.id, `chunk ${this.chunkId} on ${this.node.address}: ${message}`);
+    this.cancel();
+    throw this.failure;
+  }
+
+  /** The next message, waiting at most stallMs for it. */
+  private async nextMessage(): Promise<GetChunkResponse__Output> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const message = this.call.read() as GetChunkResponse__Output | null;
+      if (message !== null) return message;
+      if (this.streamError) {
+        const e = this.streamError;
+        if (e.code === status.DATA_LOSS) this.fail('corrupt', e.details || e.message);
+        if (e.code === status.UNAVAILABLE || e.code === status.CANCELLED || e.code === status.DEADLINE_EXCEEDED) {
+          this.fail('unavailable', e.details || e.message);
+        }
+        this.fail('refused', e.details || e.message);
       }
+      if (this.ended) this.fail('refused', `the stream ended ${this.end - this.position} bytes early`);
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = await new Promise<boolean>((resolve) => {
+        this.wake = () => resolve(false);
+        timer = setTimeout(() => resolve(true), this.stallMs);
+      });
+      clearTimeout(timer);
+      this.wake = null;
+      if (stalled) this.fail('stalled', `no data for ${this.stallMs} ms`);
     }
-    this.buffered = data;
   }
 
-  /** The next `n` bytes of the range, as one or more slices. */
-  async *take(n: number): AsyncGenerator<Buffer> {
+  /** Receives, verifies and trims one message to the bytes still wanted. */
+  private async receive(): Promise<void> {
+    const message = await this.nextMessage();
+    const { data, blockChecksums, offset } = message;
+    if (data.length === 0) return;
+    if (this.expectedOffset !== null && offset !== this.expectedOffset) {
+      this.fail('refused', `expected data at offset ${this.expectedOffset}, got ${offset}`);
+    }
+    if (offset > this.position) this.fail('refused', `data starts at ${offset}, after the wanted offset ${this.position}`);
+    this.expectedOffset = offset + data.length;
+    const bad = firstBadBlock(data, blockChecksums);
+    if (bad !== -1) this.fail('corrupt', `block at offset ${offset + bad * (message.blockSize || 65536)} fails its checksum`);
+    const from = this.position - offset;
+    const to = Math.min(data.length, this.end - offset);
+    this.buffered = from < to ? data.subarray(from, to) : Buffer.alloc(0);
+  }
+
+  /** Up to `max` of the next bytes (at least one while any remain). */
+  async read(max: number): Promise<Buffer> {
+    if (this.remaining === 0) return Buffer.alloc(0);
+    while (this.buffered.length === 0) await this.receive();
+    const slice = this.buffered.subarray(0, Math.min(max, this.buffered.length));
+    this.buffered = this.buffered.subarray(slice.length);
+    this.position += slice.length;
+    return slice;
+  }
+
+  /** Copies exactly `n` next bytes into `target` at `at`. */
+  async readInto(target: Buffer, at: number, n: number): Promise<void> {
     while (n > 0) {
-      if (this.buffered.length === 0) await this.receive();
-      const slice = this.buffered.subarray(0, Math.min(n, this.buffered.length));
-      this.buffered = this.buffered.subarray(slice.length);
+      const slice = await this.read(n);
+      slice.copy(target, at);
+      at += slice.length;
       n -= slice.length;
-      yield slice;
     }
   }
 
   cancel(): void {
+    this.wake?.();
     this.call.cancel();
   }
 }

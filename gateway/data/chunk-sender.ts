@@ -1,101 +1,104 @@
-// Streams one chunk to its node with PutChunk: batches stripe units into messages, hashes the chunk,
-// sends the checksum in the last message, and bounds the bytes in flight (backpressure).
-import { createHash } from 'node:crypto';
+// Streams one chunk to its node with PutChunk: one message per stripe unit, each with the xxHash64
+// checksums of its blocks (the node verifies them; no SHA-256 of the chunk on either side). A node
+// that fails, refuses or stalls fails only this sender: the stripe writer decides whether the upload
+// can go on without the chunk.
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
+import { blockChecksums } from '../../proto/block-checksums.js';
 import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
-
-const MESSAGE_BYTES = 1024 * 1024;
-/** Messages handed to gRPC but not yet written to the socket, per chunk. */
-const MAX_IN_FLIGHT = 4;
-
-export interface SentChunk {
-  size: number;
-  checksum: string;
-}
 
 export class ChunkSender {
   private readonly call: ClientWritableStream<PutChunkRequest>;
   private readonly response: Promise<PutChunkResponse__Output>;
-  private readonly hash = createHash('sha256');
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
   private firstMessage = true;
-  private inFlight = 0;
-  private wakeUp: (() => void) | null = null;
-  private failure: Error | null = null;
+  private failureReason: Error | null = null;
+  private readonly pending = new Set<() => void>(); // wakes waiters of messages not yet handed over
   size = 0;
 
   constructor(
-    private readonly node: NodeClient,
+    readonly node: NodeClient,
     readonly chunkId: string,
+    private readonly stallMs: number,
   ) {
     let call!: ClientWritableStream<PutChunkRequest>;
     this.response = new Promise((resolve, reject) => {
       call = node.grpc.PutChunk((err, res) => {
         if (err || !res) {
-          this.failure = new NodeFailure(node.address, err ?? 'no response');
-          this.wake();
-          reject(this.failure);
+          this.fail(new NodeFailure(node.address, err ?? 'no response'));
+          reject(this.failureReason);
         } else resolve(res);
       });
     });
     this.response.catch(() => undefined); // observed through `failure` and finish()
+    call.on('error', () => undefined); // reported through the callback above
     this.call = call;
   }
 
-  private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = null;
-    w?.();
+  get failure(): Error | null {
+    return this.failureReason;
   }
 
-  /** Adds bytes of this chunk; resolves when they may be followed by more. */
-  async append(data: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.hash.update(data);
-    this.size += data.length;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    if (this.pendingBytes >= MESSAGE_BYTES) await this.send({});
+  private fail(err: Error): void {
+    if (this.failureReason) return;
+    this.failureReason = err;
+    this.call?.cancel();
+    for (const wake of this.pending) wake();
+    this.pending.clear();
   }
 
-  private async send(extra: Partial<PutChunkRequest>): Promise<void> {
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    const message: PutChunkRequest = { data, ...extra };
-    if (this.firstMessage) message.chunkId = this.chunkId;
+  /**
+   * Sends `data` as the chunk's next message. Resolves once gRPC has taken (copied) the bytes, so the
+   * caller may reuse the buffer; resolves at once if this sender has failed (the bytes are dropped).
+   */
+  send(data: Buffer): Promise<void> {
+    if (this.failureReason) return Promise.resolve();
+    const message: PutChunkRequest = { data, blockChecksums: blockChecksums(data) };
+    if (this.firstMessage) Object.assign(message, { chunkId: this.chunkId, skipSha256: true });
     this.firstMessage = false;
-    this.inFlight += 1;
-    this.call.write(message, () => {
-      this.inFlight -= 1;
-      this.wake();
+    this.size += data.length;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(
+        () => this.fail(new NodeFailure(this.node.address, `stalled: a message was not taken within ${this.stallMs} ms`)),
+        this.stallMs,
+      );
+      const done = (): void => {
+        clearTimeout(timer);
+        this.pending.delete(done);
+        resolve();
+      };
+      this.pending.add(done);
+      this.call.write(message, done);
     });
-    while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) {
-      await new Promise<void>((resolve) => (this.wakeUp = resolve));
-    }
-    if (this.failure) throw this.failure;
   }
 
-  /** Sends the rest with the chunk's checksum and waits until the node has it on disk. */
-  async finish(): Promise<SentChunk> {
-    const checksum = this.hash.digest('hex');
-    await this.send({ checksum });
+  /** Ends the stream and waits until the node has the chunk on disk. */
+  async finish(): Promise<{ size: number }> {
+    if (this.failureReason) throw this.failureReason;
+    if (this.firstMessage) await this.send(Buffer.alloc(0)); // an empty chunk still needs its id
     this.call.end();
-    const res = await this.response;
-    if (!res.success) throw new NodeFailure(this.node.address, res.errorMessage || 'PutChunk reported failure');
-    if (res.size !== this.size || (res.checksum && res.checksum !== checksum)) {
-      throw new NodeFailure(this.node.address, `stored ${res.size} bytes / ${res.checksum}, sent ${this.size} / ${checksum}`);
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new NodeFailure(this.node.address, `no answer within ${this.stallMs} ms after the last byte`)),
+        this.stallMs,
+      );
+    });
+    try {
+      const res = await Promise.race([this.response, stalled]);
+      if (!res.success) throw new NodeFailure(this.node.address, res.errorMessage || 'PutChunk reported failure');
+      if (res.size !== this.size) throw new NodeFailure(this.node.address, `stored ${res.size} bytes, sent ${this.size}`);
+      return { size: this.size };
+    } catch (err) {
+      this.fail(err as Error);
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
-    return { size: this.size, checksum };
   }
 
   /** Cancels the stream; the node then keeps nothing of this chunk. */
   abort(): void {
-    this.failure ??= new Error('upload aborted');
-    this.call.cancel();
-    this.wake();
+    this.fail(new Error('upload aborted'));
   }
 }

@@ -10,8 +10,9 @@ import type { ChunkRow, FileRow, Metadata } from '../metadata/metadata.js';
 import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../http/multipart-head.js';
 import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from '../http/multipart-receiver.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
-import { placeChunks } from '../cluster/placement.js';
-import { chunkCount, type StripeLayout } from '../data/stripe-layout.js';
+import { planChunks } from '../cluster/placement.js';
+import { chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
+import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter } from '../data/stripe-writer.js';
 
 const HEAD_PEEK_BYTES = 64 * 1024;
@@ -48,8 +49,14 @@ export class UploadService {
     private readonly metadata: Metadata,
     private readonly registry: NodeRegistry,
     private readonly deleter: ChunkDeleter,
+    private readonly coder: (k: number, m: number) => ErasureCoder,
   ) {
-    this.layout = { unit: config.stripeUnit, width: config.stripeWidth };
+    this.layout = { unit: config.stripeUnit, width: config.dataUnits, parity: config.parityUnits };
+  }
+
+  /** Chunks a file may lose and still be stored: k + m minus the write quorum. */
+  private get tolerated(): number {
+    return this.config.dataUnits + this.config.parityUnits - this.config.writeQuorum;
   }
 
   /**
@@ -75,13 +82,17 @@ export class UploadService {
     const boundary = multipartBoundary(req.headers['content-type']);
     if (!boundary) throw badRequest('expected a multipart/form-data body with a boundary, the file in the field "file"');
     const { bound, contentType: partContentType } = await this.inspectHead(req, boundary);
-    const planned = bound === null ? this.layout.width : Math.max(1, chunkCount(bound, this.layout));
+    // Without a length, plan for a file of at least one full stripe (all k + m chunks).
+    const planned = chunkNumbers(bound === null ? stripeBytes(this.layout) : Math.max(1, bound), this.layout);
     const fileId = randomUUID();
-    const nodeIds = placeChunks(fileId, planned, this.registry.candidates());
-    if (!nodeIds) {
-      throw unavailable(`${planned} healthy storage nodes are needed, ${this.registry.healthyCount()} are healthy`);
+    const plan = planChunks(fileId, planned, this.layout.width, this.registry.candidates());
+    const unplaced = planned.filter((n) => plan.get(n) === null).length;
+    if (unplaced > this.tolerated) {
+      const needed = planned.length - this.tolerated;
+      throw unavailable(`${needed} healthy storage nodes are needed to store this file, ${this.registry.healthyCount()} are healthy`);
     }
-    const reservedEach = Math.ceil((bound ?? 0) / planned);
+    const nodeIds = [...plan.values()].filter((id): id is number => id !== null);
+    const reservedEach = Math.ceil((bound ?? 0) / this.layout.width);
     this.registry.reserve(nodeIds, reservedEach);
     let created = false;
     let writer: StripeWriter | undefined;
@@ -91,20 +102,47 @@ export class UploadService {
         const filename = checkFilename(file.filename);
         const contentType = checkContentType(partContentType ?? file.contentType);
         await this.metadata.createUpload(
-          { id: fileId, filename, contentType, stripeUnit: this.layout.unit, stripeWidth: this.layout.width },
-          nodeIds.map((nodeId, chunkNumber) => ({ chunkNumber, chunkId: chunkIdFor(fileId, chunkNumber), nodeId })),
+          {
+            id: fileId,
+            filename,
+            contentType,
+            stripeUnit: this.layout.unit,
+            dataUnits: this.layout.width,
+            parityUnits: parityOf(this.layout),
+          },
+          planned.map((chunkNumber) => ({ chunkNumber, chunkId: chunkIdFor(fileId, chunkNumber), nodeId: plan.get(chunkNumber)! })),
         );
         created = true;
-        writer = new StripeWriter(this.layout, (n) => {
-          if (n >= nodeIds.length) throw entityTooLarge(this.config.maxFileSize); // more data than Content-Length announced
-          return new ChunkSender(this.registry.client(nodeIds[n]!), chunkIdFor(fileId, n));
-        });
+        const coder = this.coder(this.layout.width, parityOf(this.layout));
+        writer = new StripeWriter(
+          this.layout,
+          coder,
+          (n) => {
+            if (!plan.has(n)) throw entityTooLarge(this.config.maxFileSize); // more data than Content-Length announced
+            const nodeId = plan.get(n)!;
+            if (nodeId === null) return null;
+            return new ChunkSender(this.registry.client(nodeId), chunkIdFor(fileId, n), this.config.nodeStallMs);
+          },
+          this.tolerated,
+        );
         for await (const data of file.stream) await writer.write(data as Buffer);
         return writer.finish();
       });
-      const file = await this.metadata.completeUpload(fileId, written.size, written.checksum, written.chunks);
+      for (const c of written.chunks) {
+        const nodeId = plan.get(c.chunkNumber);
+        if (c.state === 'missing' && nodeId) this.registry.callFailed(nodeId, c.error);
+      }
+      const file = await this.metadata.completeUpload(
+        fileId,
+        written.size,
+        written.checksum,
+        written.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
+      );
       if (!file) throw unavailable('the upload was abandoned by the janitor before it completed; retry');
-      written.chunks.forEach((c) => this.registry.stored(nodeIds[c.chunkNumber]!, c.size));
+      for (const c of written.chunks) {
+        const nodeId = plan.get(c.chunkNumber);
+        if (c.state === 'ok' && nodeId) this.registry.stored(nodeId, c.size);
+      }
       return { file, chunks: await this.metadata.getChunks(fileId) };
     } catch (err) {
       writer?.abort();

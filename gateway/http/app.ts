@@ -4,6 +4,7 @@ import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { UploadService } from '../files/upload-service.js';
+import type { DownloadService } from '../files/download-service.js';
 import { adminRouter } from './admin-routes.js';
 import { notFound } from './api-error.js';
 import { errorHandler } from './error-handler.js';
@@ -14,15 +15,16 @@ export function createApp(deps: {
   metadata: Metadata;
   registry: NodeRegistry;
   uploads: UploadService;
+  downloads: DownloadService;
   deleter: ChunkDeleter;
-  requiredNodes: number;
+  nodes: { full: number; quorum: number };
 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
   app.use(filesRouter(deps));
   app.use(adminRouter(deps.registry));
-  app.use(healthRouter(deps.metadata, deps.registry, deps.requiredNodes));
+  app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${req.path}`);
   });

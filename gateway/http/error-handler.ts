@@ -2,6 +2,8 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { NodeFailure } from '../cluster/node-client.js';
 import { InvalidInput } from './request-parsing.js';
+import { StorageUnavailable } from '../data/storage-unavailable.js';
+import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
 import { ApiError } from './api-error.js';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
@@ -12,14 +14,20 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return (
     DB_DOWN_CODES.has(code) ||
     code.startsWith('08') ||
-    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(err.message)
+    /Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(err.message)
   );
 }
 
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof InvalidInput) return new ApiError(400, 'InvalidRequest', err.message);
-  if (err instanceof NodeFailure) return new ApiError(503, 'StorageUnavailable', err.message);
+  if (err instanceof NodeFailure || err instanceof StorageUnavailable) return new ApiError(503, 'StorageUnavailable', err.message);
+  if (err instanceof Error && err.message.includes(POOL_WAIT_TIMEOUT)) {
+    // The database answers, but every connection stayed busy for the whole wait: overload, not an outage.
+    return new ApiError(503, 'DatabaseBusy', 'every metadata database connection stayed busy for the whole wait; retry shortly', {
+      'Retry-After': '1',
+    });
+  }
   if (isDatabaseUnavailable(err)) {
     return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`);
   }

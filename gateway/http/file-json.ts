@@ -13,17 +13,22 @@ export function fileJson(f: FileRow) {
     created_at: f.created_at.toISOString(),
     updated_at: f.updated_at.toISOString(),
     completed_at: f.completed_at?.toISOString() ?? null,
+    k: f.stripe_width,
+    m: f.parity_width,
+    stripe_unit: f.stripe_unit,
   };
 }
 
-export function chunkJson(c: ChunkRow) {
+export function chunkJson(c: ChunkRow, k: number) {
   return {
     chunk_number: c.chunk_number,
     chunk_id: c.chunk_id,
     size: c.size,
-    checksum: c.checksum,
+    checksum: c.checksum, // SHA-256 for chunks written before block checksums; null since
     server_id: c.node_id,
     server_address: c.address,
+    role: c.chunk_number < k ? 'data' : 'parity',
+    state: c.state,
   };
 }
 

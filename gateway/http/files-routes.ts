@@ -1,25 +1,23 @@
 // /files: upload, list, metadata, download, delete. Handlers parse, call, reply.
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { create as contentDisposition } from 'content-disposition';
 import { Router, type Request } from 'express';
 import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import { encodeCursor } from './list-cursor.js';
 import type { Metadata } from '../metadata/metadata.js';
-import type { NodeRegistry } from '../cluster/node-registry.js';
 import { parseByteRange, parseFileId, parseListQuery } from './request-parsing.js';
-import { readStripes } from '../data/stripe-reader.js';
+import type { DownloadService } from '../files/download-service.js';
+import { ClientGone, responseSink } from './response-sink.js';
 import type { UploadService } from '../files/upload-service.js';
 import { ApiError, notFound } from './api-error.js';
 import { chunkJson, fileJson } from './file-json.js';
 
 export function filesRouter(deps: {
   metadata: Metadata;
-  registry: NodeRegistry;
   uploads: UploadService;
+  downloads: DownloadService;
   deleter: ChunkDeleter;
 }): Router {
-  const { metadata, registry, uploads, deleter } = deps;
+  const { metadata, uploads, downloads, deleter } = deps;
   const router = Router();
 
   async function completedFile(req: Request) {
@@ -31,7 +29,7 @@ export function filesRouter(deps: {
 
   router.post('/files', async (req, res) => {
     const { file, chunks } = await uploads.upload(req);
-    res.status(201).json({ ...fileJson(file), chunks: chunks.map(chunkJson) });
+    res.status(201).json({ ...fileJson(file), chunks: chunks.map((c) => chunkJson(c, file.stripe_width)) });
   });
 
   router.get('/files', async (req, res) => {
@@ -54,7 +52,7 @@ export function filesRouter(deps: {
 
   router.get('/files/:fileId/metadata', async (req, res) => {
     const file = await completedFile(req);
-    res.json({ ...fileJson(file), chunks: (await metadata.getChunks(file.id)).map(chunkJson) });
+    res.json({ ...fileJson(file), chunks: (await metadata.getChunks(file.id)).map((c) => chunkJson(c, file.stripe_width)) });
   });
 
   router.get('/files/:fileId', async (req, res) => {
@@ -67,36 +65,30 @@ export function filesRouter(deps: {
       });
     }
     const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, file.size];
-    const bytes = readStripes(file, chunks, start, end, (nodeId) => {
-      const row = chunks.find((c) => c.node_id === nodeId)!;
-      return registry.clientFor(nodeId, row.address);
-    });
-    // Wait for the first bytes before answering, so a node that is down gives a clean 503.
-    const first = req.method === 'HEAD' ? { done: true as const, value: undefined } : await bytes.next();
-    res.status(range.kind === 'partial' ? 206 : 200).set({
-      'Content-Type': file.content_type,
-      'Content-Length': String(end - start),
-      'Content-Disposition': contentDisposition(file.filename),
-      ETag: `"${file.checksum}"`,
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': (file.completed_at ?? file.created_at).toUTCString(),
-      ...(range.kind === 'partial' ? { 'Content-Range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
-    });
-    res.setHeader('Content-Type', file.content_type); // exactly as uploaded (res.set would add a charset)
-    if (first.done) {
-      await bytes.return(undefined);
+    // Headers go out with the first byte, so a file that cannot be read gives a clean 503 instead.
+    const writeHead = (): void => {
+      res.status(range.kind === 'partial' ? 206 : 200).set({
+        'Content-Length': String(end - start),
+        'Content-Disposition': contentDisposition(file.filename),
+        ETag: `"${file.checksum}"`,
+        'Accept-Ranges': 'bytes',
+        'Last-Modified': (file.completed_at ?? file.created_at).toUTCString(),
+        ...(range.kind === 'partial' ? { 'Content-Range': `bytes ${start}-${end - 1}/${file.size}` } : {}),
+      });
+      res.setHeader('Content-Type', file.content_type); // exactly as uploaded (res.set would add a charset)
+    };
+    if (req.method === 'HEAD' || start === end) {
+      writeHead();
       res.end();
       return;
     }
-    async function* rest(): AsyncGenerator<Buffer> {
-      yield first.value!;
-      yield* bytes;
-    }
     try {
-      await pipeline(Readable.from(rest(), { objectMode: false }), res);
+      await downloads.read(file, chunks, start, end, responseSink(res, writeHead));
+      res.end();
     } catch (err) {
+      if (!res.headersSent) throw err;
       // After the first byte only a cut connection can tell the client that something went wrong.
-      console.error(`gateway: download of ${file.id} aborted: ${(err as Error).message}`);
+      if (!(err instanceof ClientGone)) console.error(`gateway: download of ${file.id} cut: ${(err as Error).message}`);
       res.destroy();
     }
   });

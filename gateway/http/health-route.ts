@@ -1,4 +1,5 @@
-// /health: 200 when the database answers and enough nodes are healthy to store a file, else 503.
+// /health: 200 "healthy" when the database answers and every chunk of a new file can be placed,
+// 200 "degraded" while uploads still reach their write quorum, else 503 with the reason.
 import { Router } from 'express';
 import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
@@ -12,7 +13,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-export function healthRouter(metadata: Metadata, registry: NodeRegistry, requiredNodes: number): Router {
+export function healthRouter(metadata: Metadata, registry: NodeRegistry, nodes: { full: number; quorum: number }): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     let database = 'ok';
@@ -24,14 +25,19 @@ export function healthRouter(metadata: Metadata, registry: NodeRegistry, require
     const healthy = registry.healthyCount();
     const reasons = [
       ...(database === 'ok' ? [] : ['the metadata database is unreachable']),
-      ...(healthy >= requiredNodes ? [] : [`${healthy} healthy storage nodes, ${requiredNodes} needed to store a file`]),
+      ...(healthy >= nodes.quorum ? [] : [`${healthy} healthy storage nodes, at least ${nodes.quorum} needed to store a file`]),
     ];
+    const status = reasons.length ? 'unhealthy' : healthy >= nodes.full ? 'healthy' : 'degraded';
     res.status(reasons.length ? 503 : 200).json({
-      status: reasons.length ? 'unhealthy' : 'healthy',
+      status,
       storage_servers: healthy,
-      required_storage_servers: requiredNodes,
+      required_storage_servers: nodes.full,
+      write_quorum: nodes.quorum,
       database,
       ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+      ...(status === 'degraded'
+        ? { reason: `${healthy} of ${nodes.full} storage nodes healthy: new files are stored with less redundancy` }
+        : {}),
     });
   });
   return router;

@@ -5,11 +5,16 @@ import type { ListPosition } from '../http/list-cursor.js';
 // int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function createPool(url: string): pg.Pool {
+/** pg-pool's words when every connection stayed busy for the whole wait (the pool is full, not down). */
+export const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
+export function createPool(url: string, options: { size: number; waitMs: number } = { size: 20, waitMs: 10_000 }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: 20,
-    connectionTimeoutMillis: 3_000, // an unreachable database must give a quick 503, not a hang
+    max: options.size,
+    // Bounds both the wait for a free connection (a busy pool) and a new connection's set-up (an
+    // unreachable database); pg-pool reports the two differently, and so does the error handler.
+    connectionTimeoutMillis: options.waitMs,
     query_timeout: 15_000,
     idleTimeoutMillis: 30_000,
   });
@@ -37,32 +42,37 @@ export interface FileRow {
   checksum: string | null;
   status: 'uploading' | 'completed';
   stripe_unit: number;
-  stripe_width: number;
+  stripe_width: number; // k: data units per stripe
+  parity_width: number; // m: parity units per stripe
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
   created_us: string; // created_at in microseconds since the epoch (keyset cursor)
 }
 
+export type ChunkState = 'ok' | 'missing' | 'healing';
+
 export interface ChunkRow {
   chunk_number: number;
   chunk_id: string;
-  node_id: number;
+  node_id: number | null; // null: a missing chunk that no node was found for
   size: number;
   checksum: string | null;
-  address: string;
+  state: ChunkState;
+  address: string | null;
 }
 
 export interface PlannedChunk {
   chunkNumber: number;
   chunkId: string;
-  nodeId: number;
+  nodeId: number | null;
 }
 
 export interface StoredChunk {
   chunkNumber: number;
   size: number;
-  checksum: string;
+  checksum: string | null;
+  state: 'ok' | 'missing';
 }
 
 export interface ChunkLocation {
@@ -75,7 +85,7 @@ export interface DueDeletion extends ChunkLocation {
   attempts: number;
 }
 
-const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe_unit, stripe_width,
+const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe_unit, stripe_width, parity_width,
   created_at, updated_at, completed_at,
   ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
 
@@ -147,18 +157,20 @@ export class Metadata {
 
   /** The `uploading` row and the planned chunk placements, before any byte is sent. */
   async createUpload(
-    file: { id: string; filename: string; contentType: string; stripeUnit: number; stripeWidth: number },
+    file: { id: string; filename: string; contentType: string; stripeUnit: number; dataUnits: number; parityUnits: number },
     chunks: PlannedChunk[],
   ): Promise<void> {
     await inTransaction(this.pool, async (c) => {
       await c.query(
-        `INSERT INTO files (id, filename, content_type, status, stripe_unit, stripe_width)
-         VALUES ($1, $2, $3, 'uploading', $4, $5)`,
-        [file.id, file.filename, file.contentType, file.stripeUnit, file.stripeWidth],
+        `INSERT INTO files (id, filename, content_type, status, stripe_unit, stripe_width, parity_width)
+         VALUES ($1, $2, $3, 'uploading', $4, $5, $6)`,
+        [file.id, file.filename, file.contentType, file.stripeUnit, file.dataUnits, file.parityUnits],
       );
+      // Unplaced chunks are missing from the start; the rest are 'ok' until the upload says otherwise.
       await c.query(
-        `INSERT INTO chunks (file_id, chunk_number, chunk_id, node_id)
-         SELECT $1, unnest($2::int[]), unnest($3::text[]), unnest($4::int[])`,
+        `INSERT INTO chunks (file_id, chunk_number, chunk_id, node_id, state)
+         SELECT $1, n, id, node, CASE WHEN node IS NULL THEN 'missing' ELSE 'ok' END
+         FROM unnest($2::int[], $3::text[], $4::int[]) AS p(n, id, node)`,
         [file.id, chunks.map((p) => p.chunkNumber), chunks.map((p) => p.chunkId), chunks.map((p) => p.nodeId)],
       );
     });
@@ -170,8 +182,8 @@ export class Metadata {
   }
 
   /**
-   * Makes an upload visible: records chunk sizes and checksums, drops planned chunks that were never
-   * used, and marks the file completed, all in one transaction. Null when the row is gone (the
+   * Makes an upload visible: records chunk sizes, checksums and states, drops planned chunks that
+   * were never used, and marks the file completed, all in one transaction. Null when the row is gone (the
    * janitor judged the upload abandoned), in which case nothing changes.
    */
   async completeUpload(fileId: string, size: number, checksum: string, chunks: StoredChunk[]): Promise<FileRow | null> {
@@ -182,12 +194,21 @@ export class Metadata {
         [fileId, size, checksum],
       );
       if (file.rowCount === 0) return null;
-      await c.query('DELETE FROM chunks WHERE file_id = $1 AND chunk_number >= $2', [fileId, chunks.length]);
+      await c.query('DELETE FROM chunks WHERE file_id = $1 AND NOT (chunk_number = ANY($2::int[]))', [
+        fileId,
+        chunks.map((x) => x.chunkNumber),
+      ]);
       await c.query(
-        `UPDATE chunks SET size = s.size, checksum = s.checksum
-         FROM (SELECT unnest($2::int[]) AS chunk_number, unnest($3::bigint[]) AS size, unnest($4::text[]) AS checksum) s
+        `UPDATE chunks SET size = s.size, checksum = s.checksum, state = s.state
+         FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[]) AS s(chunk_number, size, checksum, state)
          WHERE chunks.file_id = $1 AND chunks.chunk_number = s.chunk_number`,
-        [fileId, chunks.map((x) => x.chunkNumber), chunks.map((x) => x.size), chunks.map((x) => x.checksum)],
+        [
+          fileId,
+          chunks.map((x) => x.chunkNumber),
+          chunks.map((x) => x.size),
+          chunks.map((x) => x.checksum),
+          chunks.map((x) => x.state),
+        ],
       );
       return file.rows[0]!;
     });
@@ -202,8 +223,8 @@ export class Metadata {
 
   async getChunks(fileId: string): Promise<ChunkRow[]> {
     const r = await this.pool.query<ChunkRow>(
-      `SELECT c.chunk_number, c.chunk_id, c.node_id, c.size, c.checksum, n.address
-       FROM chunks c JOIN storage_nodes n ON n.id = c.node_id
+      `SELECT c.chunk_number, c.chunk_id, c.node_id, c.size, c.checksum, c.state, n.address
+       FROM chunks c LEFT JOIN storage_nodes n ON n.id = c.node_id
        WHERE c.file_id = $1 ORDER BY c.chunk_number`,
       [fileId],
     );
@@ -239,6 +260,16 @@ export class Metadata {
     return r.rows;
   }
 
+  /** Something was wrong with a chunk (a read failed over it): counted, for the healer. */
+  async recordChunkFault(fileId: string, chunkNumber: number, nodeId: number | null, reason: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO chunk_faults (file_id, chunk_number, node_id, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (file_id, chunk_number) DO UPDATE
+         SET faults = chunk_faults.faults + 1, reason = EXCLUDED.reason, node_id = EXCLUDED.node_id, last_seen_at = now()`,
+      [fileId, chunkNumber, nodeId, reason.slice(0, 500)],
+    );
+  }
+
   // ---- deletion ----
 
   /**
@@ -256,7 +287,7 @@ export class Metadata {
       const queued = await c.query<{ node_id: number; chunk_id: string; address: string }>(
         `WITH q AS (
            INSERT INTO chunk_deletions (node_id, chunk_id)
-           SELECT node_id, chunk_id FROM chunks WHERE file_id = $1
+           SELECT node_id, chunk_id FROM chunks WHERE file_id = $1 AND node_id IS NOT NULL
            ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
            RETURNING node_id, chunk_id)
          SELECT q.node_id, q.chunk_id, n.address FROM q JOIN storage_nodes n ON n.id = q.node_id`,

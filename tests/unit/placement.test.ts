@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { placeChunks, type PlacementCandidate } from '../../gateway/cluster/placement.js';
+import { placeChunks, planChunks, type PlacementCandidate } from '../../gateway/cluster/placement.js';
 
 const nodes = (used: number[]): PlacementCandidate[] => used.map((u, i) => ({ id: i + 1, usedBytes: u, writable: true }));
 
@@ -34,5 +34,30 @@ describe('placement', () => {
     }
     const mean = used.reduce((a, b) => a + b) / used.length;
     expect(Math.max(...used) - Math.min(...used)).toBeLessThanOrEqual(0.1 * mean);
+  });
+});
+
+describe('planChunks (erasure-coded files)', () => {
+  test('k + m chunks on k + m distinct nodes', () => {
+    const plan = planChunks('f', [0, 1, 2, 3, 4, 5], 4, nodes([0, 0, 0, 0, 0, 0]));
+    expect([...plan.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(new Set(plan.values()).size).toBe(6);
+    expect([...plan.values()].every((id) => id !== null)).toBe(true);
+  });
+
+  test('fewer nodes than chunks: data chunks placed first, the rest of the parity left without a node', () => {
+    const plan = planChunks('f', [0, 1, 2, 3, 4, 5], 4, nodes([0, 0, 0, 0, 0]));
+    expect([0, 1, 2, 3, 4].map((n) => plan.get(n))).not.toContain(null);
+    expect(plan.get(5)).toBeNull();
+    expect(new Set([0, 1, 2, 3, 4].map((n) => plan.get(n))).size).toBe(5);
+    const three = planChunks('g', [0, 1, 2, 3, 4, 5], 4, nodes([5, 1, 3]));
+    expect([0, 1, 2].map((n) => three.get(n))).toEqual([2, 3, 1]); // least used first
+    expect([3, 4, 5].map((n) => three.get(n))).toEqual([null, null, null]);
+  });
+
+  test('a small file: one data chunk and its parity chunks (numbered from k)', () => {
+    const plan = planChunks('f', [0, 4, 5], 4, nodes([0, 0, 0, 0, 0, 0]));
+    expect([...plan.keys()]).toEqual([0, 4, 5]);
+    expect(new Set(plan.values()).size).toBe(3);
   });
 });

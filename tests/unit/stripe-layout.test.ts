@@ -2,6 +2,11 @@ import { describe, expect, test } from 'vitest';
 import {
   chunkBytesBefore,
   chunkCount,
+  chunkLength,
+  chunkNumbers,
+  roleOf,
+  stripeCount,
+  unitLength,
   chunkRangesFor,
   chunkSizes,
   locate,
@@ -85,5 +90,41 @@ describe('stripe layout', () => {
       { chunk: 1, length: 3 },
     ]);
     expect([...piecesFor(5, 5, layout)]).toEqual([]);
+  });
+});
+
+describe('stripe layout with parity (k = 4, m = 2)', () => {
+  const ec: StripeLayout = { unit: MiB, width: 4, parity: 2 };
+
+  test('chunk numbers: data chunks by units, parity numbered from k, none for an empty file', () => {
+    expect(chunkNumbers(0, ec)).toEqual([]);
+    expect(chunkNumbers(10, ec)).toEqual([0, 4, 5]);
+    expect(chunkNumbers(MiB + 1, ec)).toEqual([0, 1, 4, 5]);
+    expect(chunkNumbers(4 * MiB - 3, ec)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(chunkNumbers(100 * MiB, ec)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(chunkNumbers(5 * MiB, { unit: MiB, width: 4 })).toEqual([0, 1, 2, 3]);
+  });
+
+  test('parity chunks are as long as data chunk 0; data chunks add up to the file', () => {
+    for (const size of [1, 10, MiB + 1, 4 * MiB - 3, 17 * MiB + 12345, 100 * MiB]) {
+      const numbers = chunkNumbers(size, ec);
+      const data = numbers.filter((n) => roleOf(n, ec) === 'data').map((n) => chunkLength(size, n, ec));
+      expect(data.reduce((a, b) => a + b, 0)).toBe(size);
+      for (const n of numbers.filter((x) => roleOf(x, ec) === 'parity')) expect(chunkLength(size, n, ec)).toBe(data[0]);
+    }
+  });
+
+  test('unit lengths per stripe match the byte-by-byte model', () => {
+    const unit = 8;
+    const small: StripeLayout = { unit, width: 4, parity: 2 };
+    for (const size of [0, 1, 7, 8, 9, 31, 32, 33, 100]) {
+      for (let s = 0; s < stripeCount(size, small) + 1; s++) {
+        for (let i = 0; i < 4; i++) {
+          let count = 0;
+          for (let b = 0; b < size; b++) if (Math.floor(b / unit) === s * 4 + i) count++;
+          expect(unitLength(size, s, i, small)).toBe(count);
+        }
+      }
+    }
   });
 });

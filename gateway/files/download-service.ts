@@ -1,0 +1,27 @@
+// A download from metadata to bytes: reads the range through the stripe reader and records what it
+// found wrong with a chunk, for the healer.
+import type { NodeAccess } from '../cluster/node-registry.js';
+import type { ChunkRow, FileRow, Metadata } from '../metadata/metadata.js';
+import type { ErasureCoder } from '../data/erasure-code.js';
+import { readFileRange, type Sink } from '../data/stripe-reader.js';
+
+export class DownloadService {
+  constructor(
+    private readonly metadata: Metadata,
+    private readonly access: NodeAccess,
+    private readonly coder: (k: number, m: number) => ErasureCoder,
+    private readonly stallMs: number,
+  ) {}
+
+  read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
+    return readFileRange(file, chunks, start, end, sink, {
+      access: this.access,
+      coder: this.coder,
+      stallMs: this.stallMs,
+      onFault: (chunk, fault, message) => {
+        console.error(`gateway: degraded read of ${file.id}: ${message} (${fault})`);
+        void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
+      },
+    });
+  }
+}
