@@ -6,10 +6,13 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
-import { MiB, sha256, storedFiles, waitFor } from './helpers/storage-client.js';
+import { createStorageClient } from '../proto/storage-proto.js';
+import { getChunk, MiB, sha256, storedFiles, waitFor } from './helpers/storage-client.js';
 
 const STRIPE_UNIT = MiB; // the gateway's default
-const STRIPE_WIDTH = 6; // the gateway's default
+const DATA_UNITS = 4; // the gateway's default k
+const PARITY_UNITS = 2; // the gateway's default m
+const STRIPE_WIDTH = DATA_UNITS + PARITY_UNITS; // chunks of a file of at least k stripe units
 const REQUEST_TIMEOUT_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -18,9 +21,11 @@ interface ChunkJson {
   chunk_number: number;
   chunk_id: string;
   size: number;
-  checksum: string;
+  checksum: string | null;
   server_id: number;
   server_address: string;
+  role: 'data' | 'parity';
+  state: 'ok' | 'missing';
 }
 
 interface FileJson {
@@ -33,6 +38,8 @@ interface FileJson {
   created_at: string;
   updated_at?: string;
   completed_at?: string | null;
+  k?: number;
+  m?: number;
   chunks?: ChunkJson[];
 }
 
@@ -47,13 +54,23 @@ interface NodeJson {
 
 // ---- layout arithmetic, written independently of gateway/stripe-layout.ts ----
 
-/** The bytes of each chunk of `data`: stripe unit u goes to chunk u % width, in order. */
-function expectedChunks(data: Buffer, unit = STRIPE_UNIT, width = STRIPE_WIDTH): Buffer[] {
+/** The bytes of each data chunk of `data`: stripe unit u goes to chunk u % width, in order. */
+function expectedChunks(data: Buffer, unit = STRIPE_UNIT, width = DATA_UNITS): Buffer[] {
   const parts: Buffer[][] = [];
   for (let offset = 0, u = 0; offset < data.length; offset += unit, u++) {
     (parts[u % width] ??= []).push(data.subarray(offset, Math.min(data.length, offset + unit)));
   }
   return parts.map((p) => Buffer.concat(p));
+}
+
+/** Chunk numbers and sizes of a file: its data chunks, then (if not empty) m parity chunks numbered from k, each as long as data chunk 0. */
+function expectedLayout(data: Buffer): { numbers: number[]; sizes: number[] } {
+  const dataChunks = expectedChunks(data);
+  const parity = data.length === 0 ? [] : Array.from({ length: PARITY_UNITS }, (_, j) => DATA_UNITS + j);
+  return {
+    numbers: [...dataChunks.keys(), ...parity],
+    sizes: [...dataChunks.map((b) => b.length), ...parity.map(() => dataChunks[0]!.length)],
+  };
 }
 
 // ---- HTTP helpers ----
@@ -318,11 +335,12 @@ describe('gateway REST API', () => {
   });
 
   it('gives a small file only as many chunks as it has stripe units', async () => {
+    // Data chunks (one per stripe unit, at most k = 4) plus the m = 2 parity chunks.
     const cases = [
-      { size: 1, chunks: 1 },
-      { size: MiB, chunks: 1 },
-      { size: MiB + 1, chunks: 2 },
-      { size: 3 * MiB + 5, chunks: 4 },
+      { size: 1, chunks: 3 },
+      { size: MiB, chunks: 3 },
+      { size: MiB + 1, chunks: 4 },
+      { size: 3 * MiB + 5, chunks: 6 },
       { size: 6 * MiB, chunks: 6 },
       { size: 6 * MiB + 1, chunks: 6 },
     ];
@@ -333,16 +351,16 @@ describe('gateway REST API', () => {
       expect(file.size, what).toBe(c.size);
       expect(file.checksum, what).toBe(sha256(data));
       expect(file.chunks!.length, what).toBe(c.chunks);
-      const expected = expectedChunks(data);
-      expect(expected.length, what).toBe(c.chunks); // the test's own arithmetic agrees
-      expect(file.chunks!.map((x) => x.size), what).toEqual(expected.map((b) => b.length));
+      const expected = expectedLayout(data);
+      expect(expected.numbers.length, what).toBe(c.chunks); // the test's own arithmetic agrees
+      expect(file.chunks!.map((x) => x.size), what).toEqual(expected.sizes);
       expect(new Set(file.chunks!.map((x) => x.server_id)).size, `${what}: distinct nodes`).toBe(c.chunks);
 
       const rows = await cluster.db.pool.query<{ chunk_number: number }>(
         'SELECT chunk_number FROM chunks WHERE file_id = $1 ORDER BY chunk_number',
         [file.file_id],
       );
-      expect(rows.rows.map((r) => r.chunk_number), what).toEqual([...Array(c.chunks).keys()]);
+      expect(rows.rows.map((r) => r.chunk_number), what).toEqual(expected.numbers);
       expect((await chunkFilesOf(cluster, file.file_id)).length, `${what}: chunk files on the nodes`).toBe(c.chunks);
 
       const { res, body } = await download(cluster, file.file_id);
@@ -372,10 +390,11 @@ describe('gateway REST API', () => {
     const file = JSON.parse(res.body.toString()) as FileJson;
     expect(file.size).toBe(data.length);
     expect(file.checksum).toBe(sha256(data));
-    expect(file.chunks!.length).toBe(3);
+    // Three data units: data chunks 0-2 and the two parity chunks; the planned chunk 3 is dropped.
+    expect(file.chunks!.map((c) => c.chunk_number)).toEqual([0, 1, 2, 4, 5]);
     const rows = await cluster.db.pool.query('SELECT 1 FROM chunks WHERE file_id = $1', [file.file_id]);
-    expect(rows.rowCount).toBe(3);
-    expect((await chunkFilesOf(cluster, file.file_id)).length).toBe(3);
+    expect(rows.rowCount).toBe(5);
+    expect((await chunkFilesOf(cluster, file.file_id)).length).toBe(5);
     const { body: back } = await download(cluster, file.file_id);
     expect(back.equals(data)).toBe(true);
   });
@@ -396,6 +415,8 @@ describe('gateway REST API', () => {
     expect(completed).toBeGreaterThanOrEqual(created);
 
     const chunks = meta.chunks!;
+    expect(meta.k).toBe(DATA_UNITS);
+    expect(meta.m).toBe(PARITY_UNITS);
     expect(chunks.map((c) => c.chunk_number)).toEqual([0, 1, 2, 3, 4, 5]);
     const expected = expectedChunks(data);
     for (const c of chunks) {
@@ -403,12 +424,21 @@ describe('gateway REST API', () => {
       expect(c.chunk_id, what).toBe(`${file.file_id}.${c.chunk_number}`);
       expect(typeof c.server_id, what).toBe('number');
       expect(c.server_address, what).toMatch(/^[^\s/]+:\d{1,5}$/);
-      expect(c.checksum, what).toMatch(HEX64);
-      expect(c.size, what).toBe(expected[c.chunk_number]!.length);
-      // The chunk's checksum is the SHA-256 of exactly the stripe units dealt to it.
-      expect(c.checksum, what).toBe(sha256(expected[c.chunk_number]!));
+      expect(c.checksum, what).toBeNull(); // block checksums on the node replace a SHA-256 per chunk
+      expect(c.role, what).toBe(c.chunk_number < DATA_UNITS ? 'data' : 'parity');
+      expect(c.state, what).toBe('ok');
+      expect(c.size, what).toBe(expected[c.chunk_number < DATA_UNITS ? c.chunk_number : 0]!.length);
+      if (c.role === 'data') {
+        // A data chunk holds exactly the stripe units dealt to it, as they were (systematic code).
+        const client = createStorageClient(c.server_address!);
+        try {
+          expect((await getChunk(client, c.chunk_id)).equals(expected[c.chunk_number]!), what).toBe(true);
+        } finally {
+          client.close();
+        }
+      }
     }
-    expect(chunks.reduce((n, c) => n + c.size, 0)).toBe(data.length);
+    expect(chunks.filter((c) => c.role === 'data').reduce((n, c) => n + c.size, 0)).toBe(data.length);
     expect(new Set(chunks.map((c) => c.server_id)).size).toBe(6);
     expect(new Set(chunks.map((c) => c.server_address)).size).toBe(6);
     // The upload response told the same story.
@@ -940,7 +970,9 @@ describe('placement on a fresh cluster of six nodes', () => {
     expect(used.size).toBe(6);
     const values = [...used.values()];
     const total = values.reduce((a, b) => a + b, 0);
-    expect(total).toBe(sizes.reduce((a, b) => a + b, 0));
+    // Data plus two parity chunks per file, each as long as its first data chunk.
+    const firstChunk = (size: number): number => expectedChunks(Buffer.alloc(size))[0]!.length;
+    expect(total).toBe(sizes.reduce((a, s) => a + s + PARITY_UNITS * firstChunk(s), 0));
     const mean = total / 6;
     const spread = Math.max(...values) - Math.min(...values);
     const report = `sizes ${sizes.join(',')}; per node ${values.map((v) => (v / MiB).toFixed(2)).join(', ')} MiB`;
