@@ -7,10 +7,17 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
-ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+# The erasure code's native addon (@ronomon/reed-solomon) ships C source: its install script runs
+# node-gyp, which needs python3, make and a C compiler. node-gyp takes Node's headers from the image
+# (/usr/local/include/node) instead of downloading them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund \
+    && node -e "require('@ronomon/reed-solomon')"
 COPY tsconfig.json ./
 COPY proto/ proto/
 COPY storage-node/ storage-node/
@@ -18,12 +25,16 @@ COPY gateway/ gateway/
 RUN npm run build
 
 # Production dependencies, without the optional ones: the embedded PostgreSQL binaries (about 60 MiB)
-# are only loaded when DATABASE_URL is unset, and compose always sets it.
+# are only loaded when DATABASE_URL is unset, and compose always sets it. No install scripts here (no
+# compiler in this stage): the native addon comes compiled from the build stage, same base image, and
+# is loaded once so that a broken binding fails the build, not the first upload.
 FROM ${NODE_IMAGE} AS deps
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+COPY --from=build /app/node_modules/@ronomon/reed-solomon/ node_modules/@ronomon/reed-solomon/
+RUN node -e "require('@ronomon/reed-solomon')"
 
 # What both images share. Both run as uid 1000 (the `node` user of the official images), not as root.
 FROM ${NODE_IMAGE} AS runtime

@@ -143,7 +143,7 @@ describe('janitor', () => {
     const up = await uploadBuffer(c.gatewayUrl, kept, 'kept.bin');
     expect(up.status, outcome(up)).toBe(201);
     const keptChunks = up.json.chunks as { chunk_id: string; server_address: string }[];
-    expect(keptChunks).toHaveLength(4);
+    expect(keptChunks).toHaveLength(6); // 4 data + 2 parity
     const keptPaths = keptChunks.map((ch) => chunkPath(dirs[nodeIndex(c, ch.server_address)]!, ch.chunk_id));
     expect(keptPaths.every((p) => existsSync(p))).toBe(true);
 
@@ -209,7 +209,7 @@ describe('janitor', () => {
     expect(keptPaths.filter((p) => !existsSync(p))).toEqual([]);
     const meta = await api(`${c.gatewayUrl}/files/${up.json.file_id}/metadata`);
     expect(meta.status).toBe(200);
-    expect(meta.json.chunks).toHaveLength(4);
+    expect(meta.json.chunks).toHaveLength(6);
     const down = await downloadSha256(`${c.gatewayUrl}/files/${up.json.file_id}`);
     expect(down.status).toBe(200);
     expect(down.sha256).toBe(sha256(kept));
@@ -324,14 +324,16 @@ describe('PostgreSQL down', () => {
   });
 });
 
-describe('one node of six down', () => {
+// With k = 4, m = 2 and the default write quorum of k + 1 = 5, two nodes down leave too few for uploads.
+describe('two nodes of six down', () => {
   let c: TestCluster;
   let survivors: string[];
   let gatewayOutput: () => string;
   beforeAll(async () => {
     c = await startTestCluster();
     gatewayOutput = captureOutput(c.gateway.child);
-    survivors = nodeDirs(c).slice(0, 5);
+    survivors = nodeDirs(c).slice(0, 4);
+    await killHard(c.nodes[4]!.child);
     await killHard(c.nodes[5]!.child);
   });
   afterAll(async () => {
@@ -342,8 +344,8 @@ describe('one node of six down', () => {
     const health = await pollUntil(() => api(`${c.gatewayUrl}/health`), (r) => r.status === 503, 10_000);
     expect(health.status, health.text).toBe(503);
     expect(health.ms).toBeLessThan(5_000);
-    expect(health.json).toMatchObject({ status: 'unhealthy', storage_servers: 5, database: 'ok' });
-    expect(health.json.reason).toMatch(/5 healthy storage nodes/);
+    expect(health.json).toMatchObject({ status: 'unhealthy', storage_servers: 4, database: 'ok' });
+    expect(health.json.reason).toMatch(/4 healthy storage nodes, at least 5 needed/);
   });
 
   // Several tries each way: the answer must reach a client that is still sending its body, every time.
@@ -352,7 +354,7 @@ describe('one node of six down', () => {
     ['Content-Length, keep-alive', false, true],
     ['chunked, Connection: close', true, false],
     ['chunked, keep-alive', true, true],
-  ])('an 8 MiB upload (needs six nodes) gets a 503 JSON answer quickly and stores nothing (%s)', async (_how, chunked, keepAlive) => {
+  ])('an 8 MiB upload (needs five nodes) gets a 503 JSON answer quickly and stores nothing (%s)', async (_how, chunked, keepAlive) => {
     onTestFailed(() => console.log(`--- gateway output ---\n${gatewayOutput()}`));
     for (let attempt = 1; attempt <= 3; attempt++) {
       const size = 8 * MiB;
@@ -372,11 +374,12 @@ describe('one node of six down', () => {
 });
 
 describe('node failures', () => {
-  it('a node killed mid-upload fails the upload with a 5xx JSON error and leaves nothing on the other nodes', async () => {
+  it('two nodes killed mid-upload (below the write quorum) fail the upload with a 5xx JSON error and leave nothing on the others', async () => {
     const c = await clusterForTest();
     const dirs = nodeDirs(c);
     const size = 200 * MiB;
     const victim = 2;
+    const second = 3;
     let killedAt = 0;
     const result = await rawUpload({
       url: c.gatewayUrl,
@@ -387,7 +390,7 @@ describe('node failures', () => {
         if (killedAt || sent < 40 * MiB) return;
         // The victim is writing its chunk when it dies.
         await waitFor(async () => (await filesOnNodes([dirs[victim]!])).some((f) => f.includes(': tmp/')), 10_000);
-        await killHard(c.nodes[victim]!.child);
+        await Promise.all([killHard(c.nodes[victim]!.child), killHard(c.nodes[second]!.child)]);
         killedAt = Date.now();
       },
     });
@@ -405,18 +408,19 @@ describe('node failures', () => {
     expect(isJsonError(result.json), result.text).toBe(true);
     expect(outcomeMs).toBeLessThan(20_000);
 
-    const survivors = dirs.filter((_, i) => i !== victim);
+    const survivors = dirs.filter((_, i) => i !== victim && i !== second);
     const left = await pollUntil(
       async () => ({ ...(await tableCounts(c.db.pool)), onNodes: await filesOnNodes(survivors) }),
       (v) => v.files === 0 && v.chunks === 0 && v.onNodes.length === 0,
       15_000,
     );
     expect({ files: left.files, chunks: left.chunks, onNodes: left.onNodes }).toEqual({ files: 0, chunks: 0, onNodes: [] });
-    // Only the dead node may still owe a deletion (retried when it is back).
+    // Only the dead nodes may still owe a deletion (retried when they are back).
     const pending = await c.db.pool.query<{ address: string }>(
       'SELECT n.address FROM chunk_deletions d JOIN storage_nodes n ON n.id = d.node_id',
     );
-    expect(pending.rows.filter((r) => r.address !== c.nodes[victim]!.address)).toEqual([]);
+    const dead = [c.nodes[victim]!.address, c.nodes[second]!.address];
+    expect(pending.rows.filter((r) => !dead.includes(r.address))).toEqual([]);
   });
 
   it('a delete while a node is down succeeds, queues that node\'s chunk, and deletes it once the node is back', async () => {
