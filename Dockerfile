@@ -60,7 +60,6 @@ FROM runtime AS gateway
 COPY migrations/ migrations/
 COPY --from=deps /app/node_modules/ node_modules/
 USER 1000:1000
-# Freed 1 MiB message buffers go back to the system instead of staying in glibc's heap (see README).
-ENV HOST=0.0.0.0 PORT=8080 MALLOC_MMAP_THRESHOLD_=131072
+ENV HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
 CMD ["node", "dist/gateway/main.js"]
