@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
+import { EncodedPutChunk } from './put-chunk-encoding.js';
 
 export type { StorageServiceClient };
 export type { StorageServiceHandlers } from './generated/storage/StorageService.js';
@@ -55,6 +56,29 @@ const CLIENT_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_window': 8
 export function createStorageClient(address: string, options: grpc.ChannelOptions = {}): StorageServiceClient {
   const { StorageService } = storageProto();
   return new StorageService(address, grpc.credentials.createInsecure(), { ...GRPC_OPTIONS, ...CLIENT_OPTIONS, ...options });
+}
+
+let passThroughClient: grpc.ServiceClientConstructor | undefined;
+
+/**
+ * Like createStorageClient, but PutChunk also accepts an EncodedPutChunk, sent as it is: the
+ * gateway encodes its messages into reused buffers (put-chunk-encoding.ts).
+ */
+export function createEncodingStorageClient(address: string, options: grpc.ChannelOptions = {}): StorageServiceClient {
+  if (!passThroughClient) {
+    const service = storageProto().StorageService.service;
+    const put = service.PutChunk!;
+    const serialize = put.requestSerialize;
+    passThroughClient = grpc.makeGenericClientConstructor(
+      {
+        ...service,
+        PutChunk: { ...put, requestSerialize: (m: unknown) => (m instanceof EncodedPutChunk ? m.bytes : serialize(m as never)) },
+      },
+      'StorageService',
+    );
+  }
+  const client = new passThroughClient(address, grpc.credentials.createInsecure(), { ...GRPC_OPTIONS, ...CLIENT_OPTIONS, ...options });
+  return client as unknown as StorageServiceClient;
 }
 
 /**

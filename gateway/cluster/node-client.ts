@@ -1,6 +1,6 @@
 // One storage node as the gateway sees it: its gRPC client with deadlines on the unary calls.
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
-import { createStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
+import { createEncodingStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
 import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
@@ -23,7 +23,10 @@ export class NodeClient {
     readonly address: string,
     private readonly timeoutMs: number,
   ) {
-    this.grpc = createStorageClient(address, {
+    this.grpc = createEncodingStorageClient(address, {
+      // The data path handles failures itself (reads fail over to parity); grpc-js's transparent
+      // retries would also keep a copy of every message sent until the call is committed.
+      'grpc.enable_retries': 0,
       // Notice a dead peer during a long stream instead of waiting on it forever.
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,

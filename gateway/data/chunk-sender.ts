@@ -1,11 +1,12 @@
 // Streams one chunk to its node with PutChunk: one message per stripe unit, each with the xxHash64
-// checksums of its blocks (the node verifies them; no SHA-256 of the chunk on either side). A node
-// that fails, refuses or stalls fails only this sender: the stripe writer decides whether the upload
-// can go on without the chunk.
+// checksums of its blocks (the node verifies them; no SHA-256 of the chunk on either side). Messages
+// are encoded into a few buffers of this sender's own, reused once gRPC has taken them. A node that
+// fails, refuses or stalls fails only this sender: the stripe writer decides whether the upload can
+// go on without the chunk.
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
-import { blockChecksums } from '../../proto/block-checksums.js';
+import { encodedLength, encodePutChunk, EncodedPutChunk } from '../../proto/put-chunk-encoding.js';
 import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
 
 export class ChunkSender {
@@ -14,6 +15,7 @@ export class ChunkSender {
   private firstMessage = true;
   private failureReason: Error | null = null;
   private readonly pending = new Set<() => void>(); // wakes waiters of messages not yet handed over
+  private readonly spare: Buffer[] = []; // encoding buffers gRPC has finished with
   size = 0;
 
   constructor(
@@ -53,9 +55,12 @@ export class ChunkSender {
    */
   send(data: Buffer): Promise<void> {
     if (this.failureReason) return Promise.resolve();
-    const message: PutChunkRequest = { data, blockChecksums: blockChecksums(data) };
-    if (this.firstMessage) Object.assign(message, { chunkId: this.chunkId, skipSha256: true });
+    const fields = this.firstMessage ? { chunkId: this.chunkId, skipSha256: true, data } : { data };
     this.firstMessage = false;
+    const length = encodedLength(fields);
+    let buffer = this.spare.pop();
+    if (!buffer || buffer.length < length) buffer = Buffer.allocUnsafe(Math.max(length, data.length + 4096));
+    const message = new EncodedPutChunk(encodePutChunk(buffer, fields)) as unknown as PutChunkRequest;
     this.size += data.length;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(
@@ -64,7 +69,7 @@ export class ChunkSender {
       );
       const done = (): void => {
         clearTimeout(timer);
-        this.pending.delete(done);
+        if (this.pending.delete(done)) this.spare.push(buffer); // taken by gRPC: free to reuse
         resolve();
       };
       this.pending.add(done);

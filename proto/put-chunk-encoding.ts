@@ -1,0 +1,72 @@
+// PutChunkRequest encoded by hand into a caller's buffer: the payload is copied once, straight from
+// the stripe, next to its block checksums, instead of protobufjs allocating and copying every
+// message. grpc-js takes the encoded bytes through the client's serializer (storage-proto.ts) and
+// frames them before the write completes, so the caller may reuse the buffer after the write's
+// callback. Field numbers as in storage.proto. Pure: no I/O.
+import { blockChecksums, blockCount, CHECKSUM_BYTES } from './block-checksums.js';
+
+/** A PutChunkRequest already encoded; the client's serializer passes it through as it is. */
+export class EncodedPutChunk {
+  constructor(readonly bytes: Buffer) {}
+}
+
+const varintLength = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+function writeVarint(out: Buffer, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[at++] = n;
+  return at;
+}
+
+export interface PutChunkFields {
+  chunkId?: string; // first message only
+  skipSha256?: boolean; // first message only
+  data: Uint8Array;
+}
+
+/** Bytes needed to encode `fields` with the block checksums of its data. */
+export function encodedLength(fields: PutChunkFields): number {
+  const id = fields.chunkId ? Buffer.byteLength(fields.chunkId) : 0;
+  const sums = blockCount(fields.data.length) * CHECKSUM_BYTES;
+  return (
+    (id ? 1 + varintLength(id) + id : 0) +
+    (fields.skipSha256 ? 2 : 0) +
+    (sums ? 1 + varintLength(sums) + sums : 0) +
+    (fields.data.length ? 1 + varintLength(fields.data.length) + fields.data.length : 0)
+  );
+}
+
+/**
+ * Encodes chunk_id (1), skip_sha256 (5), block_checksums (4) and data (2) into `out` (which must hold
+ * encodedLength(fields) bytes) and returns the encoded bytes, a view of `out`.
+ */
+export function encodePutChunk(out: Buffer, fields: PutChunkFields): Buffer {
+  let at = 0;
+  if (fields.chunkId) {
+    const id = Buffer.byteLength(fields.chunkId);
+    out[at++] = (1 << 3) | 2;
+    at = writeVarint(out, at, id);
+    at += out.write(fields.chunkId, at);
+  }
+  if (fields.skipSha256) {
+    out[at++] = (5 << 3) | 0;
+    out[at++] = 1;
+  }
+  const sums = blockCount(fields.data.length) * CHECKSUM_BYTES;
+  if (sums) {
+    out[at++] = (4 << 3) | 2;
+    at = writeVarint(out, at, sums);
+    blockChecksums(fields.data, out, at);
+    at += sums;
+  }
+  if (fields.data.length) {
+    out[at++] = (2 << 3) | 2;
+    at = writeVarint(out, at, fields.data.length);
+    out.set(fields.data, at);
+    at += fields.data.length;
+  }
+  return out.subarray(0, at);
+}
