@@ -185,7 +185,7 @@ class StripeReader {
       if (!this.byNumber.has(n)) continue;
       const offset = firstStripe * unit;
       const until = Math.min(chunkLength(size, n, this.layout), (lastStripe + 1) * unit);
-      readers.set(n, this.openReader(n, offset, until - offset));
+      if (until > offset) readers.set(n, this.openReader(n, offset, until - offset)); // else no unit in these stripes
     }
     const coder = this.options.coder(k, m);
     // Two data buffers: one may still be with the sink while the next stripe is assembled.

@@ -1,11 +1,12 @@
 // Small tools shared by the benchmarks: deterministic byte streams, HTTP posting with backpressure,
-// timing statistics and memory sampling.
+// timing statistics, memory sampling and plain-text tables.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 
 export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
 
 /** `size` bytes: a random 1 MiB block, each copy stamped with its index so no two blocks are equal. */
 export function* patternBlocks(size: number, seed: Uint8Array = randomBytes(MiB)): Generator<Buffer> {
@@ -153,3 +154,13 @@ export async function freePort(): Promise<number> {
 }
 
 export const mbps = (bytes: number, seconds: number): number => bytes / 1e6 / seconds;
+
+/** "1 GiB", "64 MiB": a size as the reports print it. */
+export const sizeLabel = (bytes: number): string => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
+
+/** Columns padded to their widest cell, two spaces apart. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return all.map((r) => header.map((_, c) => (r[c] ?? '').padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,90 +1,317 @@
-// `npm run bench`: gateway throughput against a plain-file baseline measured in the same run,
-// metadata/listing/delete latency with 100,000 files in the table, and the gateway's peak memory
-// during a 10 GiB upload. For a quicker look: BENCH_FILE_MIB, BENCH_BIG_GIB, BENCH_RUNS, and
-// BENCH_PARTS (a comma list of throughput, latency, memory).
+// `npm run bench`: the gateway with erasure coding (k=4, m=2) next to baselines measured in the same
+// run: the same gateway without parity (m=0, a second cluster) and a plain-file server; downloads
+// with two storage nodes killed (kill -9); CPU-seconds per GiB of user data for the gateway and for
+// the nodes; metadata/listing/delete latency with 100,000 files in the table; the gateway's peak
+// memory through a 10 GiB upload, download and degraded download. Last, the aims of the erasure
+// coding issue, each marked ok or MISSED from the figures measured above.
+// Sizes: BENCH_FILE_MIB (1024), BENCH_BIG_GIB (10), BENCH_RUNS (3). BENCH_PARTS is a comma list of
+// throughput (k=4,m=2 vs m=0 vs plain file), degraded (a download with two nodes down in every run,
+// after the healthy ones), latency and memory; all four by default.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { encodeCursor } from '../../gateway/http/list-cursor.js';
-import { startLocalCluster, type LocalCluster } from '../../scripts/local-cluster.js';
+import {
+  codingCostVerdict,
+  cpuVerdict,
+  degradedReadVerdict,
+  gatewayRssVerdict,
+  type Direction,
+  type Verdict,
+} from './bench-aims.js';
+import { startBenchCluster, type BenchCluster } from './bench-cluster.js';
 import { startBaselineServer } from './baseline-server.js';
 import {
-  freePort,
+  formatTable,
   getAndHash,
-  mbps,
   median,
   MiB,
   multipartFrame,
   patternBlocks,
   percentile,
   postStream,
-  sampleRss,
+  sizeLabel,
 } from './bench-support.js';
+import { meterTransfer, type TransferFigures } from './transfer-meter.js';
 
+const PART_NAMES = ['throughput', 'degraded', 'latency', 'memory'];
 const FILE_BYTES = Number(process.env.BENCH_FILE_MIB ?? 1024) * MiB;
-const BIG_BYTES = Number(process.env.BENCH_BIG_GIB ?? 10) * 1024 * MiB;
+const BIG_BYTES = Math.round(Number(process.env.BENCH_BIG_GIB ?? 10) * 1024) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,latency,memory').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? PART_NAMES.join(',')).split(',').map((p) => p.trim()));
+const CODED = { k: 4, m: 2 };
+const UNCODED = { k: 4, m: 0 };
 const LIST_ROWS = 100_000;
 const LATENCY_SAMPLES = 300;
 const SEED = randomBytes(MiB);
 
-type Row = [measure: string, gateway: string, baseline: string, ratio: string, target: string];
-const fmtRate = (x: number): string => `${x.toFixed(0)} MB/s`;
-const sizeLabel = (bytes: number): string => (bytes >= 1024 * MiB ? `${bytes / 1024 / MiB} GiB` : `${bytes / MiB} MiB`);
+interface Section {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
 
-async function uploadToGateway(cluster: LocalCluster, size: number): Promise<{ file_id: string; checksum: string; seconds: number }> {
+interface PartResult {
+  sections: Section[];
+  verdicts: Verdict[];
+}
+
+interface ChunkJson {
+  chunk_number: number;
+  role: 'data' | 'parity';
+  state: string;
+  server_address: string | null;
+}
+
+interface StoredFile {
+  fileId: string;
+  checksum: string;
+  size: number;
+  chunks: ChunkJson[];
+}
+
+/** Every cluster started, so that their last log lines can be shown if the bench fails. */
+const clusters: BenchCluster[] = [];
+const fmtRate = (x: number): string => `${x.toFixed(0)} MB/s`;
+const fmtMiB = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
+const rotate = <T>(items: T[], by: number): T[] => [...items.slice(by % items.length), ...items.slice(0, by % items.length)];
+
+async function uploadToGateway(bc: BenchCluster, size: number): Promise<StoredFile & { seconds: number }> {
   const frame = multipartFrame(`bench-${size}.bin`);
   const res = await postStream(
-    `${cluster.gatewayUrl}/files`,
+    `${bc.url}/files`,
     { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(size) },
     patternBlocks(size, SEED),
     frame.prefix,
     frame.suffix,
   );
-  if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${res.body}`);
-  return { ...(JSON.parse(res.body) as { file_id: string; checksum: string }), seconds: res.seconds };
+  if (res.status !== 201) throw new Error(`${bc.label}: upload failed: ${res.status} ${res.body}`);
+  const file = JSON.parse(res.body) as { file_id: string; checksum: string; k: number; m: number; chunks: ChunkJson[] };
+  if (file.k !== bc.k || file.m !== bc.m) throw new Error(`${bc.label}: the file was stored with k=${file.k}, m=${file.m}`);
+  // A chunk stored as missing means a node was not (yet) back: the figure would be a degraded upload.
+  const missing = file.chunks.filter((c) => c.state !== 'ok').map((c) => c.chunk_number);
+  if (missing.length) throw new Error(`${bc.label}: upload left chunks ${missing.join(', ')} missing; the cluster was not whole`);
+  return { fileId: file.file_id, checksum: file.checksum, size, chunks: file.chunks, seconds: res.seconds };
 }
 
-async function measureThroughput(cluster: LocalCluster, dir: string): Promise<Row[]> {
-  console.log(`throughput: ${RUNS} runs of ${sizeLabel(FILE_BYTES)}, gateway and baseline alternating`);
-  const baseline = await startBaselineServer(dir);
-  const up = { gw: [] as number[], base: [] as number[] };
-  const down = { gw: [] as number[], base: [] as number[] };
-  try {
-    for (let run = 0; run < RUNS; run++) {
+/** Downloads and checks every byte (size and SHA-256); returns the seconds taken. */
+async function downloadFromGateway(bc: BenchCluster, file: StoredFile): Promise<number> {
+  const got = await getAndHash(`${bc.url}/files/${file.fileId}`);
+  if (got.status !== 200 || got.bytes !== file.size || got.sha256 !== file.checksum) {
+    throw new Error(`${bc.label}: download gave status ${got.status}, ${got.bytes} bytes, sha256 ${got.sha256.slice(0, 12)}…`);
+  }
+  return got.seconds;
+}
+
+async function deleteFromGateway(bc: BenchCluster, file: StoredFile): Promise<void> {
+  const res = await fetch(`${bc.url}/files/${file.fileId}`, { method: 'DELETE' });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${bc.label}: delete failed: ${res.status}`);
+}
+
+async function meteredUpload(bc: BenchCluster, size: number): Promise<{ figures: TransferFigures; file: StoredFile }> {
+  let file: StoredFile | undefined;
+  const figures = await meterTransfer(size, bc.watched(), async () => {
+    const up = await uploadToGateway(bc, size);
+    file = up;
+    return up.seconds;
+  });
+  return { figures, file: file! };
+}
+
+/**
+ * kill -9 the nodes holding data chunks 0 and 1 (so every stripe has two data units rebuilt from
+ * parity, the most work a read can need), download, then start the nodes again and wait until the
+ * gateway has seen them, so that the next run finds the cluster whole.
+ */
+async function degradedDownload(bc: BenchCluster, file: StoredFile): Promise<TransferFigures> {
+  const victims = file.chunks
+    .filter((c) => c.role === 'data' && c.chunk_number < bc.m)
+    .map((c) => bc.outages.indexOf(c.server_address!));
+  if (victims.length !== bc.m) throw new Error(`${bc.label}: the file has ${victims.length} data chunks to lose, not ${bc.m}`);
+  await bc.outages.kill(victims);
+  const figures = await meterTransfer(file.size, bc.watched(), () => downloadFromGateway(bc, file));
+  await bc.outages.reviveAll(bc.url);
+  return figures;
+}
+
+/** One side of the throughput comparison: uploads, then downloads, a file per run. */
+interface Variant {
+  label: string;
+  up: TransferFigures[];
+  down: TransferFigures[];
+  upload(): Promise<void>;
+  download(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+function gatewayVariant(bc: BenchCluster): Variant & { current(): StoredFile } {
+  let file: StoredFile | undefined;
+  const v = {
+    label: bc.label,
+    up: [] as TransferFigures[],
+    down: [] as TransferFigures[],
+    current: () => file!,
+    async upload() {
+      const r = await meteredUpload(bc, FILE_BYTES);
+      file = r.file;
+      v.up.push(r.figures);
+    },
+    async download() {
+      v.down.push(await meterTransfer(FILE_BYTES, bc.watched(), () => downloadFromGateway(bc, file!)));
+    },
+    async cleanup() {
+      if (file) await deleteFromGateway(bc, file);
+      file = undefined;
+    },
+  };
+  return v;
+}
+
+function plainVariant(url: string): Variant {
+  const v: Variant = {
+    label: 'plain file',
+    up: [],
+    down: [],
+    async upload() {
       const frame = multipartFrame('baseline.bin');
-      const b = await postStream(
-        baseline.url,
-        { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(FILE_BYTES) },
-        patternBlocks(FILE_BYTES, SEED),
-        frame.prefix,
-        frame.suffix,
+      const blocks = patternBlocks(FILE_BYTES, SEED);
+      const headers = { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(FILE_BYTES) };
+      v.up.push(
+        await meterTransfer(FILE_BYTES, undefined, async () => {
+          const res = await postStream(url, headers, blocks, frame.prefix, frame.suffix);
+          if (res.status !== 201) throw new Error(`baseline upload failed: ${res.status}`);
+          return res.seconds;
+        }),
       );
-      up.base.push(mbps(FILE_BYTES, b.seconds));
-      const g = await uploadToGateway(cluster, FILE_BYTES);
-      up.gw.push(mbps(FILE_BYTES, g.seconds));
-      const bd = await getAndHash(baseline.url);
-      down.base.push(mbps(bd.bytes, bd.seconds));
-      const gd = await getAndHash(`${cluster.gatewayUrl}/files/${g.file_id}`);
-      if (gd.sha256 !== g.checksum || gd.bytes !== FILE_BYTES) throw new Error('downloaded bytes differ from the upload');
-      down.gw.push(mbps(gd.bytes, gd.seconds));
-      await fetch(`${cluster.gatewayUrl}/files/${g.file_id}`, { method: 'DELETE' });
+    },
+    async download() {
+      v.down.push(
+        await meterTransfer(FILE_BYTES, undefined, async () => {
+          const got = await getAndHash(url);
+          // The baseline keeps the multipart body as it came, frame included.
+          if (got.status !== 200 || got.bytes < FILE_BYTES) throw new Error(`baseline download gave ${got.status}, ${got.bytes} bytes`);
+          return got.seconds;
+        }),
+      );
+    },
+    async cleanup() {},
+  };
+  return v;
+}
+
+interface Summary {
+  mbps: number;
+  /** Medians of CPU-seconds per GiB; total is the median of each run's gateway + nodes. */
+  cpu?: { gateway: number; nodes: number; total: number };
+  /** The highest peaks over the runs (a bound, so not a median). */
+  rss?: { gateway: number; nodes: number };
+}
+
+function summarize(figures: TransferFigures[]): Summary {
+  const metered = figures.filter((f) => f.cpu && f.rss);
+  return {
+    mbps: median(figures.map((f) => f.mbps)),
+    ...(metered.length === figures.length && {
+      cpu: {
+        gateway: median(metered.map((f) => f.cpu!.gateway)),
+        nodes: median(metered.map((f) => f.cpu!.nodes)),
+        total: median(metered.map((f) => f.cpu!.gateway + f.cpu!.nodes)),
+      },
+      rss: {
+        gateway: Math.max(...metered.map((f) => f.rss!.gateway)),
+        nodes: Math.max(...metered.map((f) => f.rss!.nodes)),
+      },
+    }),
+  };
+}
+
+const TRANSFER_HEADER = ['transfer', 'variant', 'rate', 'ratio', 'CPU-s/GiB gateway', 'nodes', 'total', 'gateway peak RSS', 'node peak RSS', 'target'];
+
+function transferRow(transfer: string, variant: string, s: Summary, ratio = '', target = ''): string[] {
+  return [
+    transfer,
+    variant,
+    fmtRate(s.mbps),
+    ratio,
+    s.cpu ? s.cpu.gateway.toFixed(1) : '-',
+    s.cpu ? s.cpu.nodes.toFixed(1) : '-',
+    s.cpu ? s.cpu.total.toFixed(1) : '-',
+    s.rss ? fmtMiB(s.rss.gateway) : '-',
+    s.rss ? fmtMiB(s.rss.nodes) : '-',
+    target,
+  ];
+}
+
+const ratioTo = (a: Summary, b: Summary | undefined, name: string): string[] =>
+  b ? [`${(a.mbps / b.mbps).toFixed(2)} × ${name}`] : [];
+
+const logFigures = (label: string, f: TransferFigures): string =>
+  `${label} ${fmtRate(f.mbps)}` + (f.cpu ? ` (${f.cpu.gateway.toFixed(1)}+${f.cpu.nodes.toFixed(1)} CPU-s/GiB)` : '');
+
+async function measureTransfers(coded: BenchCluster, dir: string): Promise<PartResult> {
+  const compare = PARTS.has('throughput');
+  const degrade = PARTS.has('degraded');
+  const size = sizeLabel(FILE_BYTES);
+  let uncoded: BenchCluster | undefined;
+  let baseline: Awaited<ReturnType<typeof startBaselineServer>> | undefined;
+  try {
+    if (compare) {
+      uncoded = await startBenchCluster(join(dir, 'm0'), UNCODED);
+      clusters.push(uncoded);
+      baseline = await startBaselineServer(dir);
+    }
+    const main = gatewayVariant(coded);
+    const m0 = uncoded && gatewayVariant(uncoded);
+    const plain = baseline && plainVariant(baseline.url);
+    const variants: Variant[] = [main, ...(m0 ? [m0] : []), ...(plain ? [plain] : [])];
+    const degraded: TransferFigures[] = [];
+    console.log(
+      `transfers: ${RUNS} run${RUNS === 1 ? '' : 's'} of ${size}, ${variants.map((v) => v.label).join(' / ')} in turn` +
+        (degrade ? `, then a download of the ${coded.label} file with ${coded.m} nodes killed` : ''),
+    );
+    for (let run = 0; run < RUNS; run++) {
+      const order = rotate(variants, run); // no variant always goes first
+      for (const v of order) await v.upload();
+      for (const v of order) await v.download();
+      if (degrade) degraded.push(await degradedDownload(coded, main.current()));
+      for (const v of variants) await v.cleanup();
       console.log(
-        `  run ${run + 1}: upload ${fmtRate(up.gw.at(-1)!)} vs ${fmtRate(up.base.at(-1)!)}, ` +
-          `download ${fmtRate(down.gw.at(-1)!)} vs ${fmtRate(down.base.at(-1)!)}`,
+        `  run ${run + 1}: upload ${variants.map((v) => logFigures(v.label, v.up.at(-1)!)).join(', ')}\n` +
+          `         download ${variants.map((v) => logFigures(v.label, v.down.at(-1)!)).join(', ')}` +
+          (degrade ? `\n         download with ${coded.m} nodes down ${logFigures(coded.label, degraded.at(-1)!)}` : ''),
       );
     }
+
+    const rows: string[][] = [];
+    const verdicts: Verdict[] = [];
+    for (const d of ['upload', 'download'] as Direction[]) {
+      const of = (v: Variant | undefined): Summary | undefined => v && summarize(d === 'upload' ? v.up : v.down);
+      const [withParity, withoutParity, plainFile] = [of(main)!, of(m0), of(plain)];
+      const earlier = d === 'upload' ? '>100 MB/s, >= 0.6 × plain' : '>100 MB/s, >= 0.8 × plain';
+      const ratios = [...ratioTo(withParity, withoutParity, 'm=0'), ...ratioTo(withParity, plainFile, 'plain')];
+      rows.push(transferRow(`${d} ${size}`, main.label, withParity, ratios.join(', '), earlier));
+      if (m0 && withoutParity) rows.push(transferRow(`${d} ${size}`, m0.label, withoutParity, ratioTo(withoutParity, plainFile, 'plain').join('')));
+      if (plain && plainFile) rows.push(transferRow(`${d} ${size}`, plain.label, plainFile));
+      if (withoutParity) verdicts.push(codingCostVerdict(d, withParity.mbps, withoutParity.mbps));
+      verdicts.push(cpuVerdict(d, withParity.cpu!.total));
+    }
+    if (degrade) {
+      const healthy = summarize(main.down);
+      const down = summarize(degraded);
+      rows.push(transferRow(`download ${size}, ${coded.m} nodes down`, main.label, down, ratioTo(down, healthy, 'healthy').join('')));
+      verdicts.push(degradedReadVerdict(down.mbps, healthy.mbps));
+      verdicts.push(gatewayRssVerdict(`download ${size} with ${coded.m} nodes down`, down.rss!.gateway));
+    }
+    const runs = RUNS === 1 ? 'one run' : `medians of ${RUNS} runs`;
+    const title = `Transfers of ${size}: ${runs} (CPU-s per GiB of user data; peak RSS: the highest of the runs)`;
+    return { sections: [{ title, header: TRANSFER_HEADER, rows }], verdicts };
   } finally {
-    await baseline.close();
+    await baseline?.close();
+    await uncoded?.stop();
   }
-  const ratio = (a: number[], b: number[]): string => (median(a) / median(b)).toFixed(2);
-  return [
-    [`upload ${sizeLabel(FILE_BYTES)}`, fmtRate(median(up.gw)), fmtRate(median(up.base)), ratio(up.gw, up.base), '>100 MB/s, ratio >= 0.6'],
-    [`download ${sizeLabel(FILE_BYTES)}`, fmtRate(median(down.gw)), fmtRate(median(down.base)), ratio(down.gw, down.base), '>100 MB/s, ratio >= 0.8'],
-  ];
 }
 
 async function timeRequests(n: number, send: (i: number) => Promise<Response>): Promise<number[]> {
@@ -99,19 +326,20 @@ async function timeRequests(n: number, send: (i: number) => Promise<Response>): 
   return times;
 }
 
-async function measureLatency(cluster: LocalCluster): Promise<Row[]> {
+async function measureLatency(bc: BenchCluster): Promise<PartResult> {
   console.log(`latency: ${LIST_ROWS} files in the table, sequential requests`);
-  const db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
-  const rows: Row[] = [];
+  const db = new pg.Pool({ connectionString: bc.databaseUrl, max: 2 });
+  const rows: string[][] = [];
   try {
     const small: string[] = [];
-    for (let i = 0; i < 60; i++) small.push((await uploadToGateway(cluster, 64 * 1024 + i)).file_id);
+    for (let i = 0; i < 60; i++) small.push((await uploadToGateway(bc, 64 * 1024 + i)).fileId);
     await db.query(
-      `INSERT INTO files (id, filename, content_type, size, checksum, status, stripe_unit, stripe_width, created_at, updated_at, completed_at)
-       SELECT gen_random_uuid(), 'synthetic-' || g, 'application/octet-stream', 0, repeat('0', 64), 'completed', 1048576, 6,
+      `INSERT INTO files (id, filename, content_type, size, checksum, status, stripe_unit, stripe_width, parity_width,
+                          created_at, updated_at, completed_at)
+       SELECT gen_random_uuid(), 'synthetic-' || g, 'application/octet-stream', 0, repeat('0', 64), 'completed', 1048576, $2, $3,
               now() - g * interval '1 second', now(), now()
        FROM generate_series(1, $1::int) g`,
-      [LIST_ROWS],
+      [LIST_ROWS, bc.k, bc.m],
     );
     await db.query('VACUUM ANALYZE files'); // what autovacuum does soon after a bulk insert
     const deep = await db.query<{ us: string; id: string }>(
@@ -122,9 +350,9 @@ async function measureLatency(cluster: LocalCluster): Promise<Row[]> {
     const cursor = encodeCursor({ createdAtMicros: deep.rows[0]!.us, fileId: deep.rows[0]!.id });
     const latency = async (label: string, target: string, n: number, send: (i: number) => Promise<Response>): Promise<void> => {
       const t = await timeRequests(n, send);
-      rows.push([`${label} p50 / p99`, `${median(t).toFixed(1)} / ${percentile(t, 99).toFixed(1)} ms`, '', '', target]);
+      rows.push([label, `${median(t).toFixed(1)} / ${percentile(t, 99).toFixed(1)} ms`, target]);
     };
-    const url = cluster.gatewayUrl;
+    const url = bc.url;
     await latency('metadata', 'p99 < 50 ms', LATENCY_SAMPLES, (i) => fetch(`${url}/files/${small[i % small.length]}/metadata`));
     await latency('list page 1', '', LATENCY_SAMPLES, () => fetch(`${url}/files?page=1&per_page=20`));
     await latency(`list keyset, row ${LIST_ROWS - 40}`, 'as fast as page 1', LATENCY_SAMPLES, () =>
@@ -135,69 +363,67 @@ async function measureLatency(cluster: LocalCluster): Promise<Row[]> {
   } finally {
     await db.end();
   }
-  return rows;
-}
-
-async function measureMemory(cluster: LocalCluster): Promise<Row[]> {
-  console.log(`memory: one ${sizeLabel(BIG_BYTES)} upload, resident memory sampled every 100 ms`);
-  const gateway = sampleRss(cluster.gateway.child.pid!);
-  const nodes = cluster.nodes.map((n) => sampleRss(n.child.pid!));
-  const big = await uploadToGateway(cluster, BIG_BYTES);
-  const gatewayPeak = gateway.stop();
-  const nodePeak = Math.max(...nodes.map((s) => s.stop()));
-  await fetch(`${cluster.gatewayUrl}/files/${big.file_id}`, { method: 'DELETE' });
-  return [
-    [`upload ${sizeLabel(BIG_BYTES)}`, fmtRate(mbps(BIG_BYTES, big.seconds)), '', '', ''],
-    ['gateway peak RSS', `${(gatewayPeak / MiB).toFixed(0)} MiB`, '', '', '< 256 MiB'],
-    ['storage node peak RSS', `${(nodePeak / MiB).toFixed(0)} MiB`, '', '', '< 150 MiB'],
-  ];
-}
-
-async function createBenchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `objstore_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
   return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
+    sections: [{ title: `Latency with ${LIST_ROWS} files (${bc.label})`, header: ['request', 'p50 / p99', 'target'], rows }],
+    verdicts: [],
   };
 }
 
-function table(rows: Row[]): string {
-  const all: string[][] = [['measure', 'gateway', 'baseline', 'ratio', 'target'], ...rows];
-  const widths = all[0]!.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  return all.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+async function measureMemory(bc: BenchCluster): Promise<PartResult> {
+  const size = sizeLabel(BIG_BYTES);
+  console.log(`memory: ${size} up, down, and down with ${bc.m} nodes killed (${bc.label}); resident memory sampled every 100 ms`);
+  const { figures: up, file } = await meteredUpload(bc, BIG_BYTES);
+  console.log(`  ${logFigures('upload', up)}, gateway peak ${fmtMiB(up.rss!.gateway)}`);
+  const down = await meterTransfer(BIG_BYTES, bc.watched(), () => downloadFromGateway(bc, file));
+  console.log(`  ${logFigures('download', down)}, gateway peak ${fmtMiB(down.rss!.gateway)}`);
+  const degraded = await degradedDownload(bc, file);
+  console.log(`  ${logFigures(`download with ${bc.m} nodes down`, degraded)}, gateway peak ${fmtMiB(degraded.rss!.gateway)}`);
+  await deleteFromGateway(bc, file);
+  const nodeTarget = '< 150 MiB per node';
+  const rows = [
+    transferRow(`upload ${size}`, bc.label, summarize([up]), '', nodeTarget),
+    transferRow(`download ${size}`, bc.label, summarize([down]), '', nodeTarget),
+    transferRow(`download ${size}, ${bc.m} nodes down`, bc.label, summarize([degraded]), '', nodeTarget),
+  ];
+  return {
+    sections: [{ title: `Memory through ${size} (one run each)`, header: TRANSFER_HEADER, rows }],
+    verdicts: [
+      gatewayRssVerdict(`upload ${size}`, up.rss!.gateway),
+      gatewayRssVerdict(`download ${size}`, down.rss!.gateway),
+      gatewayRssVerdict(`download ${size} with ${bc.m} nodes down`, degraded.rss!.gateway),
+    ],
+  };
+}
+
+function aimsSection(verdicts: Verdict[]): Section {
+  const met = verdicts.filter((v) => v.ok).length;
+  return {
+    title: `Aims of the erasure-coding issue (${met} of ${verdicts.length} met)`,
+    header: ['aim', 'measured', 'verdict'],
+    rows: verdicts.map((v) => [v.aim, v.measured, v.ok ? 'ok' : 'MISSED']),
+  };
 }
 
 async function main(): Promise<void> {
+  const unknown = [...PARTS].filter((p) => !PART_NAMES.includes(p));
+  if (unknown.length) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (known: ${PART_NAMES.join(', ')})`);
   const dir = await mkdtemp(join(tmpdir(), 'objstore-bench-'));
-  const benchDb = process.env.DATABASE_URL ? await createBenchDatabase(process.env.DATABASE_URL) : undefined;
-  const cluster = await startLocalCluster({
-    dataDir: dir,
-    gatewayPort: 0,
-    nodePorts: [0, 0, 0, 0, 0, 0],
-    databaseUrl: benchDb?.url,
-    embeddedPgPort: await freePort(),
-    nodeEnv: { DISK_RESERVE_BYTES: String(256 * MiB) },
-  });
-  const rows: Row[] = [];
+  const results: PartResult[] = [];
   try {
-    if (PARTS.has('throughput')) rows.push(...(await measureThroughput(cluster, dir)));
-    if (PARTS.has('latency')) rows.push(...(await measureLatency(cluster)));
-    if (PARTS.has('memory')) rows.push(...(await measureMemory(cluster)));
-    console.log(`\n${table(rows)}`);
+    const coded = await startBenchCluster(join(dir, 'k4m2'), CODED);
+    clusters.push(coded);
+    if (PARTS.has('throughput') || PARTS.has('degraded')) results.push(await measureTransfers(coded, dir));
+    if (PARTS.has('latency')) results.push(await measureLatency(coded));
+    if (PARTS.has('memory')) results.push(await measureMemory(coded));
+    const sections = results.flatMap((r) => r.sections);
+    const verdicts = results.flatMap((r) => r.verdicts);
+    if (verdicts.length) sections.push(aimsSection(verdicts));
+    for (const s of sections) console.log(`\n${s.title}\n${formatTable(s.header, s.rows)}`);
+  } catch (err) {
+    for (const c of clusters) console.error(`\nlast lines logged by the ${c.label} cluster:\n${c.recentLog().join('\n')}`);
+    throw err;
   } finally {
-    await cluster.stop();
-    await benchDb?.drop();
+    for (const c of clusters.reverse()) await c.stop().catch((e: unknown) => console.error(e));
     await rm(dir, { recursive: true, force: true });
   }
 }

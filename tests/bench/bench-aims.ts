@@ -1,0 +1,55 @@
+// The aims of the erasure-coding issue, judged from measured figures (no I/O): each verdict says
+// what was aimed at, what was measured, and whether the aim was met.
+import { MiB } from './bench-support.js';
+
+export const MAX_CODING_COST = 0.25; // k=4,m=2 loses under 25% of the m=0 throughput
+export const MIN_DEGRADED_SHARE = 0.5; // a read with two nodes down keeps half the healthy speed
+export const MAX_CPU_PER_GIB = { upload: 10, download: 6 }; // gateway + nodes, CPU-seconds per GiB
+export const MAX_GATEWAY_RSS = 256 * MiB;
+
+export interface Verdict {
+  aim: string;
+  measured: string;
+  ok: boolean;
+}
+
+export type Direction = 'upload' | 'download';
+
+/** Throughput with parity against the same cluster without (both MB/s, medians). */
+export function codingCostVerdict(direction: Direction, withParity: number, withoutParity: number): Verdict {
+  const cost = 1 - withParity / withoutParity;
+  return {
+    aim: `${direction}: coding costs under ${MAX_CODING_COST * 100}% of the m=0 throughput`,
+    measured: `${withParity.toFixed(0)} vs ${withoutParity.toFixed(0)} MB/s: ${cost >= 0 ? 'costs' : 'gains'} ${Math.abs(cost * 100).toFixed(0)}%`,
+    ok: cost < MAX_CODING_COST,
+  };
+}
+
+/** Download with two nodes down against the healthy download (both MB/s, medians). */
+export function degradedReadVerdict(degraded: number, healthy: number): Verdict {
+  const share = degraded / healthy;
+  return {
+    aim: `degraded read keeps at least ${MIN_DEGRADED_SHARE * 100}% of healthy read speed`,
+    measured: `${degraded.toFixed(0)} vs ${healthy.toFixed(0)} MB/s: ${(share * 100).toFixed(0)}%`,
+    ok: share >= MIN_DEGRADED_SHARE,
+  };
+}
+
+/** CPU-seconds per GiB of user data, gateway and storage nodes together (median). */
+export function cpuVerdict(direction: Direction, cpuSecondsPerGiB: number): Verdict {
+  const max = MAX_CPU_PER_GIB[direction];
+  return {
+    aim: `${direction}: at most ${max} CPU-s per GiB (gateway + nodes)`,
+    measured: `${cpuSecondsPerGiB.toFixed(1)} CPU-s/GiB`,
+    ok: cpuSecondsPerGiB <= max,
+  };
+}
+
+/** The gateway's peak resident memory through one kind of transfer. */
+export function gatewayRssVerdict(during: string, peakBytes: number): Verdict {
+  return {
+    aim: `gateway peak RSS under ${MAX_GATEWAY_RSS / MiB} MiB: ${during}`,
+    measured: `${(peakBytes / MiB).toFixed(0)} MiB`,
+    ok: peakBytes < MAX_GATEWAY_RSS,
+  };
+}
