@@ -7,6 +7,7 @@ export type ChunkErrorCode =
   | 'DATA_LOSS'
   | 'OUT_OF_RANGE'
   | 'RESOURCE_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
   | 'CANCELLED';
 
 export class ChunkError extends Error {

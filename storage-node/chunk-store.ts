@@ -1,13 +1,15 @@
-// Chunks on local disk: written to a temporary file while hashed, fsynced, then renamed into place,
-// so a reader sees the old chunk or the new one and never a partial or mixed file.
+// Chunks on local disk: written to a temporary file while hashed (SHA-256 and block checksums),
+// fsynced, then renamed into place, so a reader sees the old chunk or the new one and never a
+// partial or mixed file. Reads verify every block against its stored checksum (block-reader.ts).
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { BLOCK_SIZE, CHECKSUM_BYTES } from '../proto/block-checksums.js';
+import { BlockTable } from './block-table.js';
+import { readVerifiedBlocks, type ChunkMessage } from './block-reader.js';
 import { ChunkError } from './chunk-errors.js';
 import { chunkIdProblem, chunkRelativePath } from './chunk-id.js';
-import { decodeHeader, encodeHeader, HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
+import { dataBytesOfDamaged, decodeHeader, encodeHeader, fileBytes, HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
 import { diskSpace, type DiskSpace } from './disk-space.js';
 import { KeyedLock } from './keyed-lock.js';
 
@@ -20,7 +22,15 @@ const FLUSH_INTERVAL = 32 * MiB;
 export interface StoredChunk {
   chunkId: string;
   size: number;
-  checksum: string;
+  checksum: string; // '' when the writer skipped the SHA-256
+}
+
+/** An open chunk being read: its messages, and close() for a caller that stops early. */
+export interface ChunkReading {
+  size: number;
+  length: number;
+  messages: AsyncGenerator<ChunkMessage>;
+  close(): Promise<void>;
 }
 
 export interface ListedChunk {
@@ -101,8 +111,11 @@ export class ChunkStore {
     return join(this.dataDir, chunkRelativePath(id));
   }
 
-  /** Starts writing chunk `id`; nothing is visible until `commit`. */
-  async createWriter(id: string): Promise<ChunkWriter> {
+  /**
+   * Starts writing chunk `id`; nothing is visible until `commit`. Without `sha256` the writer
+   * computes only block checksums (see ChunkWriter.requireSha256).
+   */
+  async createWriter(id: string, options: { sha256: boolean } = { sha256: true }): Promise<ChunkWriter> {
     assertValidChunkId(id);
     await this.assertSpaceFor(0);
     const tmpPath = join(this.tmpDir, `${randomUUID()}.part`);
@@ -114,7 +127,7 @@ export class ChunkStore {
       await rm(tmpPath, { force: true });
       throw err;
     }
-    return new ChunkWriter(id, tmpPath, fh, this);
+    return new ChunkWriter(id, tmpPath, fh, this, options.sha256);
   }
 
   /** Moves a finished temporary file into place (called by ChunkWriter.commit). */
@@ -136,12 +149,19 @@ export class ChunkStore {
     });
   }
 
+  /** Bytes of data of the chunk file at `path` (from its header), or null when there is none. */
   private async sizeOnDisk(path: string): Promise<number | null> {
+    let fh: FileHandle;
     try {
-      return (await stat(path)).size - HEADER_BYTES;
+      fh = await open(path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
+    }
+    try {
+      return await dataBytes(fh);
+    } finally {
+      await fh.close();
     }
   }
 
@@ -159,14 +179,12 @@ export class ChunkStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ChunkError('NOT_FOUND', `chunk ${id} not found`);
       throw err;
     }
-    const buf = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, 0);
-    const header = bytesRead === HEADER_BYTES ? decodeHeader(buf) : null;
-    if (!header) {
+    try {
+      return { fh, header: await readChunkFile(fh, id, { checkLength: true }) };
+    } catch (err) {
       await fh.close();
-      throw new ChunkError('DATA_LOSS', `chunk ${id} has a damaged header`);
+      throw err;
     }
-    return { fh, header };
   }
 
   async stat(id: string): Promise<StoredChunk> {
@@ -176,10 +194,11 @@ export class ChunkStore {
   }
 
   /**
-   * A stream of the chunk's bytes [offset, offset + length). The file is opened before this
-   * returns, so a concurrent replacement cannot change what the stream delivers.
+   * The chunk's bytes [offset, offset + length) as GetChunk messages, every block verified against
+   * its stored checksum as it is read (see block-reader.ts for `withBlockChecksums`). The file is
+   * opened before this returns, so a concurrent replacement cannot change what is delivered.
    */
-  async read(id: string, offset = 0, length?: number): Promise<{ stream: Readable; size: number; length: number }> {
+  async read(id: string, offset = 0, length?: number, withBlockChecksums = false): Promise<ChunkReading> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new ChunkError('INVALID_ARGUMENT', `offset ${offset} is negative`);
     if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
       throw new ChunkError('INVALID_ARGUMENT', `length ${length} is negative`);
@@ -193,19 +212,16 @@ export class ChunkStore {
         `range offset=${offset} length=${want} is past the end of chunk ${id} (${header.size} bytes)`,
       );
     }
-    if (want === 0) {
-      // createReadStream cannot express an empty range (its `end` is inclusive).
-      await fh.close();
-      return { stream: Readable.from([]), size: header.size, length: 0 };
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> => (closed ??= fh.close());
+    async function* messages(): AsyncGenerator<ChunkMessage> {
+      try {
+        yield* readVerifiedBlocks({ chunkId: id, fh, header }, offset, want, withBlockChecksums);
+      } finally {
+        await close();
+      }
     }
-    const stream = createReadStream('', {
-      fd: fh,
-      start: HEADER_BYTES + offset,
-      end: HEADER_BYTES + offset + want - 1,
-      highWaterMark: MiB,
-      autoClose: true,
-    });
-    return { stream, size: header.size, length: want };
+    return { size: header.size, length: want, messages: messages(), close };
   }
 
   async delete(id: string): Promise<void> {
@@ -234,15 +250,60 @@ export class ChunkStore {
         const dirB = join(dirA, b);
         for (const name of await readdirIfExists(dirB)) {
           if (chunkIdProblem(name)) continue;
-          try {
-            const s = await stat(join(dirB, name));
-            yield { chunkId: name, size: Math.max(0, s.size - HEADER_BYTES), modifiedAtMs: Math.floor(s.mtimeMs) };
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // deleted while listing
-          }
+          const listed = await listOne(join(dirB, name), name);
+          if (listed) yield listed;
         }
       }
     }
+  }
+}
+
+async function readHeaderBytes(fh: FileHandle): Promise<Buffer> {
+  const buf = Buffer.alloc(HEADER_BYTES);
+  const { bytesRead } = await fh.read(buf, 0, HEADER_BYTES, 0);
+  return buf.subarray(0, bytesRead);
+}
+
+/**
+ * The header of an open chunk file. The data size is in the header only (the file also holds the
+ * block checksum table, whose length depends on the format), hence a read instead of a stat.
+ * With `checkLength`, a file whose length does not match its header is DATA_LOSS too.
+ */
+async function readChunkFile(fh: FileHandle, id: string, options = { checkLength: false }): Promise<ChunkHeader> {
+  const header = decodeHeader(await readHeaderBytes(fh));
+  if (!header) throw new ChunkError('DATA_LOSS', `chunk ${id} has a damaged header`);
+  if (options.checkLength) {
+    const actual = (await fh.stat()).size;
+    if (actual !== fileBytes(header)) {
+      throw new ChunkError('DATA_LOSS', `chunk ${id} is damaged: ${actual} bytes on disk, its header says ${fileBytes(header)}`);
+    }
+  }
+  return header;
+}
+
+/**
+ * Bytes of data a chunk file holds, for used_space and ListChunks. A file with a damaged header
+ * still counts (estimated from its length) so that it can be listed, replaced and deleted.
+ */
+async function dataBytes(fh: FileHandle, stats?: { size: number }): Promise<number> {
+  const bytes = await readHeaderBytes(fh);
+  const header = decodeHeader(bytes);
+  return header ? header.size : dataBytesOfDamaged(bytes, (stats ?? (await fh.stat())).size);
+}
+
+async function listOne(path: string, chunkId: string): Promise<ListedChunk | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // deleted while listing
+    throw err;
+  }
+  try {
+    const s = await fh.stat();
+    return { chunkId, size: await dataBytes(fh, s), modifiedAtMs: Math.floor(s.mtimeMs) };
+  } finally {
+    await fh.close();
   }
 }
 
@@ -255,9 +316,15 @@ async function readdirIfExists(dir: string): Promise<string[]> {
   }
 }
 
-/** One chunk being written: hashes and writes as data arrives; commit or abort ends it. */
+/**
+ * One chunk being written: hashes (SHA-256 unless skipped, and block checksums) and writes as data
+ * arrives; commit or abort ends it.
+ */
 export class ChunkWriter {
-  private readonly hash: Hash = createHash('sha256');
+  private hash: Hash | null;
+  private readonly blocks = new BlockTable(BLOCK_SIZE);
+  /** Set once a message with block checksums ended in a short block: that was the chunk's end. */
+  private endedWithShortBlock = false;
   private position = HEADER_BYTES;
   private sinceSpaceCheck = 0;
   private sinceFlush = 0;
@@ -270,19 +337,51 @@ export class ChunkWriter {
     private readonly tmpPath: string,
     private readonly fh: FileHandle,
     private readonly store: ChunkStore,
-  ) {}
+    sha256: boolean,
+  ) {
+    this.hash = sha256 ? createHash('sha256') : null;
+  }
 
   get size(): number {
     return this.position - HEADER_BYTES;
   }
 
-  async write(data: Buffer): Promise<void> {
+  /**
+   * A caller that asked to skip the SHA-256 sent a checksum after all. Before the first byte of
+   * data the writer simply starts hashing; after it, the bytes already written were never hashed,
+   * so the checksum cannot be verified: INVALID_ARGUMENT rather than an unverified "success".
+   */
+  requireSha256(): void {
+    if (this.hash) return;
+    if (this.size > 0) {
+      throw new ChunkError(
+        'INVALID_ARGUMENT',
+        `chunk ${this.chunkId}: checksum sent after ${this.size} bytes of a stream that set skip_sha256, so it cannot be verified; ` +
+          'send it before any data or do not set skip_sha256',
+      );
+    }
+    this.hash = createHash('sha256');
+  }
+
+  /**
+   * Writes the next bytes of the chunk. `sentChecksums` (8 bytes per block of `data`) are the
+   * caller's block checksums of this message: the message must then start on a block boundary and
+   * hold whole blocks, but for the chunk's last block.
+   */
+  async write(data: Buffer, sentChecksums?: Buffer): Promise<void> {
+    const firstBlock = this.blocks.size / BLOCK_SIZE;
+    if (sentChecksums) this.checkSentLayout(data, sentChecksums);
+    else if (this.endedWithShortBlock && data.length > 0) {
+      throw new ChunkError('INVALID_ARGUMENT', `chunk ${this.chunkId}: data after a short block that carried a block checksum`);
+    }
     if (data.length === 0) return;
     // The write runs on libuv's thread pool while this thread hashes the same bytes.
     const written = this.writeAt(data, this.position);
     this.position += data.length;
-    this.hash.update(data);
+    this.hash?.update(data);
+    this.blocks.append(data);
     await written;
+    if (sentChecksums) this.verifySent(firstBlock, data.length, sentChecksums);
     this.sinceSpaceCheck += data.length;
     if (this.sinceSpaceCheck >= SPACE_CHECK_INTERVAL) {
       this.sinceSpaceCheck = 0;
@@ -304,6 +403,38 @@ export class ChunkWriter {
     }
   }
 
+  private checkSentLayout(data: Buffer, sent: Buffer): void {
+    const blocks = Math.ceil(data.length / BLOCK_SIZE);
+    if (this.size % BLOCK_SIZE !== 0 || this.endedWithShortBlock) {
+      throw new ChunkError(
+        'INVALID_ARGUMENT',
+        `chunk ${this.chunkId}: block_checksums sent with data at offset ${this.size}, which is not the start of a block of ${BLOCK_SIZE} bytes`,
+      );
+    }
+    if (sent.length !== blocks * CHECKSUM_BYTES) {
+      throw new ChunkError(
+        'INVALID_ARGUMENT',
+        `chunk ${this.chunkId}: ${sent.length} bytes of block_checksums for ${data.length} bytes of data (${blocks} blocks need ${blocks * CHECKSUM_BYTES})`,
+      );
+    }
+    if (data.length % BLOCK_SIZE !== 0) this.endedWithShortBlock = true;
+  }
+
+  private verifySent(firstBlock: number, bytes: number, sent: Buffer): void {
+    const count = Math.ceil(bytes / BLOCK_SIZE);
+    const computed = this.blocks.checksumsOf(firstBlock, count);
+    if (computed.equals(sent)) return;
+    let bad = 0;
+    while (computed.readBigUInt64BE(bad * CHECKSUM_BYTES) === sent.readBigUInt64BE(bad * CHECKSUM_BYTES)) bad += 1;
+    const block = firstBlock + bad;
+    const at = bad * CHECKSUM_BYTES;
+    throw new ChunkError(
+      'DATA_LOSS',
+      `block checksum mismatch for chunk ${this.chunkId}: block ${block} at offset ${block * BLOCK_SIZE}, ` +
+        `caller sent ${sent.toString('hex', at, at + CHECKSUM_BYTES)}, data hashes to ${computed.toString('hex', at, at + CHECKSUM_BYTES)}`,
+    );
+  }
+
   private async writeAt(data: Buffer, position: number): Promise<void> {
     for (let offset = 0; offset < data.length; ) {
       const { bytesWritten } = await this.fh.write(data, offset, data.length - offset, position + offset);
@@ -312,13 +443,14 @@ export class ChunkWriter {
   }
 
   /**
-   * Verifies the checksum (when given), makes the data durable and puts it in place, unless
-   * `stillWanted` says by then that the caller has gone (its cancel may arrive just after the
-   * end of its stream).
+   * Verifies the checksum (when given), appends the block checksum table, makes the file durable
+   * and puts it in place, unless `stillWanted` says by then that the caller has gone (its cancel
+   * may arrive just after the end of its stream).
    */
   async commit(expectedChecksum?: string, stillWanted: () => boolean = () => true): Promise<StoredChunk> {
-    const checksum = this.hash.digest('hex');
     try {
+      if (expectedChecksum !== undefined) this.requireSha256();
+      const checksum = this.hash ? this.hash.digest('hex') : '';
       if (expectedChecksum !== undefined && expectedChecksum !== checksum) {
         throw new ChunkError(
           'DATA_LOSS',
@@ -326,7 +458,8 @@ export class ChunkWriter {
         );
       }
       const size = this.size;
-      await this.fh.write(encodeHeader({ checksum, size }), 0, HEADER_BYTES, 0);
+      await this.writeAt(this.blocks.finish(), this.position);
+      await this.fh.write(encodeHeader({ checksum, size, blockSize: BLOCK_SIZE }), 0, HEADER_BYTES, 0);
       await this.flushing;
       if (this.flushError !== undefined) throw this.flushError;
       await this.fh.datasync();

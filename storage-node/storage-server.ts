@@ -46,7 +46,7 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
   const store = new ChunkStore(config.dataDir, config.reserveBytes);
   await store.init();
   const server = new grpc.Server(GRPC_OPTIONS);
-  server.addService(storageProto().StorageService.service, storageService(store, config.nodeId));
+  server.addService(storageProto().StorageService.service, storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
   const port = await new Promise<number>((resolve, reject) => {
     const address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>

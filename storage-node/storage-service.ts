@@ -34,7 +34,20 @@ const READ_AHEAD_MESSAGES = 1;
  */
 const SEND_WINDOW_MESSAGES = 2;
 
-export function storageService(store: ChunkStore, nodeId: string): StorageServiceHandlers {
+export interface ServiceOptions {
+  nodeId: string;
+  /**
+   * A PutChunk stream idle this long (no message, no end, no cancel) is given up and its temporary
+   * file removed. grpc-js callers can leave such a stream behind: a call cancelled right after it
+   * was created (before the channel had resolved it) is still opened afterwards, fed the messages
+   * written before the cancel, and then neither ended nor reset, so without this limit the node
+   * would keep its temporary file until the caller's channel closes or the node restarts.
+   */
+  putIdleTimeoutMs: number;
+}
+
+export function storageService(store: ChunkStore, options: ServiceOptions): StorageServiceHandlers {
+  const { nodeId, putIdleTimeoutMs } = options;
   return {
     PutChunk(call, callback) {
       let writer: ChunkWriter | undefined;
@@ -47,11 +60,28 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
         call.destroy(new ChunkError('CANCELLED', 'the caller cancelled the stream'));
       });
 
+      const messages = (call as AsyncIterable<PutChunkRequest__Output>)[Symbol.asyncIterator]();
+      let idle: NodeJS.Timeout | undefined;
+      /** The next message, or null at the end of the stream; an idle caller fails the call. */
+      const nextMessage = async (): Promise<PutChunkRequest__Output | null> => {
+        idle = setTimeout(() => {
+          call.destroy(new ChunkError('DEADLINE_EXCEEDED', `no message for ${putIdleTimeoutMs} ms: PutChunk stream given up`));
+        }, putIdleTimeoutMs);
+        try {
+          const next = await messages.next();
+          return next.done ? null : next.value;
+        } finally {
+          clearTimeout(idle);
+        }
+      };
+
       const run = async (): Promise<PutChunkResponse> => {
-        for await (const msg of call as AsyncIterable<PutChunkRequest__Output>) {
+        for (let msg = await nextMessage(); msg; msg = await nextMessage()) {
           if (!writer) {
             assertValidChunkId(msg.chunkId);
-            writer = await store.createWriter(msg.chunkId);
+            // skip_sha256 counts in the first message only (see ChunkWriter.requireSha256 for a
+            // checksum sent despite it).
+            writer = await store.createWriter(msg.chunkId, { sha256: !msg.skipSha256 });
             if (cancelled) throw new ChunkError('CANCELLED', 'the caller cancelled the stream');
           } else if (msg.chunkId && msg.chunkId !== writer.chunkId) {
             throw new ChunkError('INVALID_ARGUMENT', `chunk_id changed within the stream (${writer.chunkId} then ${msg.chunkId})`);
@@ -63,8 +93,9 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
               throw new ChunkError('INVALID_ARGUMENT', 'the stream carried two different checksums');
             }
             checksum = sent;
+            writer.requireSha256();
           }
-          await writer.write(msg.data);
+          await writer.write(msg.data, msg.blockChecksums.length > 0 ? msg.blockChecksums : undefined);
         }
         if (cancelled) throw new ChunkError('CANCELLED', 'the caller cancelled the stream');
         if (!writer) throw new ChunkError('INVALID_ARGUMENT', 'the stream carried no message, so no chunk_id');
@@ -77,6 +108,7 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
       run().then(
         (response) => callback(null, response),
         async (err: unknown) => {
+          await messages.return?.();
           await writer?.abort();
           callback(toGrpcError(err));
         },
@@ -84,27 +116,24 @@ export function storageService(store: ChunkStore, nodeId: string): StorageServic
     },
 
     GetChunk(call) {
-      const { chunkId, offset } = call.request;
+      const { chunkId, offset, withBlockChecksums } = call.request;
       const length = call.request._length === 'length' ? call.request.length : undefined;
       const run = async (): Promise<void> => {
-        const { stream } = await store.read(chunkId, offset, length);
-        const stop = (): void => {
-          stream.destroy();
-        };
-        call.on('cancelled', stop);
+        const reading = await store.read(chunkId, offset, length, withBlockChecksums);
         const cancelled = whenCancelled(call);
         try {
-          // One message per read (at most 1 MiB). A write's callback runs once HTTP/2 flow control
-          // has taken the message, so waiting on the oldest one bounds what the node holds.
+          // One message per group of blocks read and verified (at most 1 MiB). A write's callback
+          // runs once HTTP/2 flow control has taken the message, so waiting on the oldest one
+          // bounds what the node reads ahead of its caller. An empty range sends no message.
           const sending: Promise<void>[] = [];
-          for await (const data of stream as AsyncIterable<Buffer>) {
+          for await (const message of reading.messages) {
             if (call.cancelled) break;
-            sending.push(new Promise<void>((resolve) => call.write({ data }, () => resolve())));
+            sending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
             if (sending.length >= SEND_WINDOW_MESSAGES) await Promise.race([sending.shift(), cancelled]);
           }
         } finally {
-          call.off('cancelled', stop);
-          stream.destroy();
+          await reading.messages.return(undefined);
+          await reading.close();
         }
         if (!call.cancelled) call.end();
       };

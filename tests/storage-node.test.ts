@@ -3,20 +3,25 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, statfs, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
+import { createStorageClient, limitReadAhead, type StorageServiceClient } from '../proto/storage-proto.js';
+import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
 import { ROOT, startStorageNode, type StorageNodeProcess } from './helpers/processes.js';
 import {
   MiB,
+  bytesRead,
+  chunkFile,
   deleteChunk,
   filesUnder,
   getChunk,
+  getChunkMessages,
   grpcCode,
+  grpcError,
   health,
   listChunks,
   putChunk,
@@ -27,6 +32,7 @@ import {
   storedFiles,
   streamChunk,
   waitFor,
+  xxh64Blocks,
 } from './helpers/storage-client.js';
 
 interface Node {
@@ -82,6 +88,16 @@ function sharedNode(env: NodeJS.ProcessEnv = {}): () => Node {
 async function expectNoFilesSoon(dataDir: string): Promise<void> {
   await waitFor(async () => (await storedFiles(dataDir)).length === 0);
   expect(await storedFiles(dataDir)).toEqual([]);
+}
+
+/** Polls (bounded) until `dir` holds no file and has held none for `quietMs`. */
+async function staysEmpty(dir: string, quietMs: number, timeoutMs: number): Promise<boolean> {
+  let emptySince: number | null = null;
+  return waitFor(async () => {
+    if ((await filesUnder(dir)).length > 0) emptySince = null;
+    else emptySince ??= Date.now();
+    return emptySince !== null && Date.now() - emptySince >= quietMs;
+  }, timeoutMs);
 }
 
 const INVALID_IDS = ['../x', '', 'a'.repeat(129), 'a/b', '.', '..', 'a\\b', 'sp ace', 'é'];
@@ -286,7 +302,7 @@ describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
     expect([h.usedSpace, h.chunkCount]).toEqual([before.usedSpace, before.chunkCount]);
   });
 
-  it('a slow reader does not make the node buffer the chunk (GetChunk honours flow control)', async () => {
+  it('a reader that stops makes the node stop reading the disk after a few MiB (GetChunk honours flow control)', async () => {
     const client = node().client;
     const size = 256 * MiB;
     const hash = createHash('sha256');
@@ -301,33 +317,49 @@ describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
     }
     await putChunk(client, 'slow-reader', parts());
     const expected = hash.digest('hex');
-
     const pid = node().proc.child.pid!;
-    const rssBefore = await residentBytes(pid);
-    const call = client.getChunk({ chunkId: 'slow-reader' });
-    const readHash = createHash('sha256');
-    let received = 0;
-    const [first] = (await once(call, 'data')) as [{ data: Buffer }];
-    readHash.update(first.data);
-    received += first.data.length;
-    call.pause();
-    await new Promise((r) => setTimeout(r, 1500));
-    const rssPaused = await residentBytes(pid);
-    call.on('data', (msg: { data: Buffer }) => {
-      readHash.update(msg.data);
-      received += msg.data.length;
-    });
-    call.resume();
-    await once(call, 'end');
-    expect(received).toBe(size);
-    expect(readHash.digest('hex')).toBe(expected);
-    // Buffering the whole chunk would add 256 MiB; flow control keeps it to a few MiB.
-    expect(rssPaused - rssBefore).toBeLessThan(64 * MiB);
+
+    for (const withBlockChecksums of [false, true]) {
+      const label = `withBlockChecksums=${withBlockChecksums}`;
+      const rssBefore = await residentBytes(pid);
+      // rchar counts every byte the node reads, from the chunk file (page cache or not) and from
+      // sockets; while its caller is paused the node receives almost nothing on the socket.
+      const readBefore = await bytesRead(pid);
+      const call = client.getChunk({ chunkId: 'slow-reader', withBlockChecksums });
+      limitReadAhead(call, 1); // the caller's own queue of received messages: 1 instead of 16
+      const readHash = createHash('sha256');
+      let received = 0;
+      const [first] = (await once(call, 'data')) as [{ data: Buffer }];
+      readHash.update(first.data);
+      received += first.data.length;
+      call.pause();
+      await new Promise((r) => setTimeout(r, 1000));
+      const readPaused = (await bytesRead(pid)) - readBefore;
+      await new Promise((r) => setTimeout(r, 500));
+      const readLater = (await bytesRead(pid)) - readBefore;
+      const rssPaused = await residentBytes(pid);
+      call.on('data', (msg: { data: Buffer }) => {
+        readHash.update(msg.data);
+        received += msg.data.length;
+      });
+      call.resume();
+      await once(call, 'end');
+      expect(received, label).toBe(size);
+      expect(readHash.digest('hex'), label).toBe(expected);
+      console.log(`${label}: paused reader, node read ${(readPaused / MiB).toFixed(1)} MiB, then ${((readLater - readPaused) / 1024).toFixed(1)} KiB more`);
+      // What the node has read: the HTTP/2 receive window of the caller (8 MiB) and the message in
+      // its queue, plus the node's own send window (2 messages) and one group read ahead. Reading
+      // on regardless would reach the whole 256 MiB within the pause.
+      expect(readPaused, label).toBeLessThan(20 * MiB);
+      expect(readLater - readPaused, label).toBeLessThan(MiB); // and it stays stopped
+      expect(rssPaused - rssBefore, label).toBeLessThan(64 * MiB);
+    }
   });
 });
 
 describe('writes that fail leave nothing on disk', () => {
-  const node = sharedNode();
+  const IDLE_TIMEOUT_MS = 2_000;
+  const node = sharedNode({ PUT_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) });
   const nothingStored = async (): Promise<void> => {
     expect(await storedFiles(node().proc.dataDir)).toEqual([]);
     expect(await listChunks(node().client)).toEqual([]);
@@ -428,6 +460,49 @@ describe('writes that fail leave nothing on disk', () => {
     await nothingStored();
   });
 
+  it('a PutChunk cancelled after 8 of 32 MiB leaves no temporary file behind (old and new callers)', async () => {
+    const client = node().client;
+    const tmp = join(node().proc.dataDir, 'tmp');
+    const data = randomBytes(32 * MiB);
+    for (const style of ['checksum', 'block checksums + skip_sha256'] as const) {
+      let answered!: (err: ServiceError | null) => void;
+      const answer = new Promise<ServiceError | null>((resolve) => (answered = resolve));
+      const call = client.putChunk((err) => answered(err));
+      for (let i = 0; i < 8; i++) {
+        const part = data.subarray(i * MiB, (i + 1) * MiB);
+        const first = i === 0 ? { chunkId: 'cancelled-8-of-32' } : {};
+        const extra =
+          style === 'checksum'
+            ? i === 0 ? { checksum: sha256(data) } : {}
+            : { blockChecksums: xxh64Blocks(part), ...(i === 0 ? { skipSha256: true } : {}) };
+        if (!call.write({ ...first, ...extra, data: part })) await once(call, 'drain');
+      }
+      // Cancelled at once: grpc-js then still opens the stream and sends the 8 messages, but never
+      // ends or resets it (see storage-service.ts); the node gives it up after PUT_IDLE_TIMEOUT_MS.
+      call.cancel();
+      expect((await answer)?.code, style).toBe(status.CANCELLED);
+      // The file may appear after the cancel, so it must be gone and stay gone.
+      expect(await staysEmpty(tmp, 1_000, IDLE_TIMEOUT_MS + 10_000), style).toBe(true);
+      await nothingStored();
+    }
+  });
+
+  it('a PutChunk stream that goes silent (no message, no end, no cancel) is given up: DEADLINE_EXCEEDED, no file', async () => {
+    const client = node().client;
+    const tmp = join(node().proc.dataDir, 'tmp');
+    let answered!: (err: ServiceError | null) => void;
+    const answer = new Promise<ServiceError | null>((resolve) => (answered = resolve));
+    const call = client.putChunk((err) => answered(err));
+    for (let i = 0; i < 3; i++) call.write(i === 0 ? { chunkId: 'silent', data: randomBytes(MiB) } : { data: randomBytes(MiB) });
+    expect(await waitFor(async () => (await filesUnder(tmp)).length === 1)).toBe(true);
+    const started = Date.now();
+    const err = await answer;
+    expect(err?.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(Date.now() - started).toBeGreaterThan(IDLE_TIMEOUT_MS / 2);
+    await expectNoFilesSoon(node().proc.dataDir);
+    await nothingStored();
+  });
+
   it('a message over the 16 MiB limit is refused and keeps nothing', async () => {
     const client = createStorageClient(node().proc.address, { 'grpc.max_send_message_length': 64 * MiB });
     try {
@@ -438,6 +513,286 @@ describe('writes that fail leave nothing on disk', () => {
     }
     await expectNoFilesSoon(node().proc.dataDir);
     await nothingStored();
+  });
+});
+
+const BLOCK = 65536;
+
+/** Flips one bit of the byte at `position` of a file, as bitrot on the disk would. */
+async function flipByte(path: string, position: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    const byte = Buffer.alloc(1);
+    const { bytesRead } = await fh.read(byte, 0, 1, position);
+    expect(bytesRead).toBe(1);
+    byte[0]! ^= 0x04;
+    await fh.write(byte, 0, 1, position);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Expects DATA_LOSS with details naming the chunk and the block's offset in the chunk. */
+async function expectBitrot(call: Promise<unknown>, chunkId: string, blockOffset: number, label: string): Promise<void> {
+  const { code, details } = await grpcError(call);
+  expect(code, label).toBe(status.DATA_LOSS);
+  expect(details, label).toContain(chunkId);
+  expect(details, label).toContain(`offset ${blockOffset}`);
+}
+
+/**
+ * Checks a with_block_checksums answer against the chunk's bytes: whole blocks covering
+ * [offset, offset + length), in order, at most 1 MiB per message, each with the xxHash64 of its
+ * blocks (computed here, not by the node's code).
+ */
+function expectBlockAnswer(messages: GetChunkResponse__Output[], data: Buffer, offset: number, length: number, label: string): void {
+  if (length === 0) {
+    expect(messages, label).toEqual([]); // an empty range is answered with no message
+    return;
+  }
+  const start = Math.floor(offset / BLOCK) * BLOCK;
+  const end = Math.min(data.length, Math.ceil((offset + length) / BLOCK) * BLOCK);
+  let at = start;
+  for (const m of messages) {
+    expect(m.blockSize, label).toBe(BLOCK);
+    expect(m.offset, label).toBe(at);
+    expect(m.data.length, label).toBeGreaterThan(0);
+    expect(m.data.length, label).toBeLessThanOrEqual(MiB);
+    if (at + m.data.length !== data.length) expect(m.data.length % BLOCK, label).toBe(0);
+    expect(m.data.equals(data.subarray(at, at + m.data.length)), label).toBe(true);
+    expect(m.blockChecksums.toString('hex'), label).toBe(xxh64Blocks(m.data).toString('hex'));
+    at += m.data.length;
+  }
+  expect(at, label).toBe(end);
+}
+
+describe('block checksums: verified reads, bitrot on disk, checked writes', () => {
+  const node = sharedNode();
+  const tmpFiles = (): Promise<string[]> => filesUnder(join(node().proc.dataDir, 'tmp'));
+
+  it('a flipped byte on disk fails every read covering its block with DATA_LOSS naming the offset; other ranges still succeed', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(3 * MiB + 1000);
+    await putChunk(client, 'rot', data);
+    const badAt = MiB + 70_000; // in block 17
+    const blockOffset = 17 * BLOCK;
+    await flipByte(await chunkFile(proc.dataDir, 'rot'), 64 + badAt);
+
+    await expectBitrot(getChunk(client, 'rot'), 'rot', blockOffset, 'full');
+    await expectBitrot(getChunkMessages(client, 'rot', { withBlockChecksums: true }), 'rot', blockOffset, 'full, with block checksums');
+    const covering = [
+      { offset: badAt, length: 1 },
+      { offset: blockOffset, length: BLOCK },
+      { offset: 1000, length: 2 * MiB },
+      { offset: 16 * BLOCK + 10, length: BLOCK },
+      { offset: blockOffset + BLOCK - 1 },
+    ];
+    for (const range of covering) {
+      await expectBitrot(getChunk(client, 'rot', range), 'rot', blockOffset, JSON.stringify(range));
+      await expectBitrot(getChunk(client, 'rot', { ...range, withBlockChecksums: true }), 'rot', blockOffset, `${JSON.stringify(range)} with block checksums`);
+    }
+
+    // Bytes before the bad block may arrive, no byte of it does.
+    const received: Buffer[] = [];
+    await grpcError(streamChunk(client, 'rot', {}, (d) => received.push(d)));
+    const prefix = Buffer.concat(received);
+    expect(prefix.length).toBeLessThanOrEqual(blockOffset);
+    expect(prefix.equals(data.subarray(0, prefix.length))).toBe(true);
+
+    const clean: Array<[{ offset?: number; length?: number }, Buffer]> = [
+      [{ offset: 0, length: blockOffset }, data.subarray(0, blockOffset)],
+      [{ offset: blockOffset - 1, length: 1 }, data.subarray(blockOffset - 1, blockOffset)],
+      [{ offset: blockOffset + BLOCK }, data.subarray(blockOffset + BLOCK)],
+      [{ offset: 5, length: MiB }, data.subarray(5, 5 + MiB)],
+    ];
+    for (const [range, expected] of clean) {
+      expect((await getChunk(client, 'rot', range)).equals(expected), JSON.stringify(range)).toBe(true);
+      const messages = await getChunkMessages(client, 'rot', { ...range, withBlockChecksums: true });
+      expectBlockAnswer(messages, data, range.offset ?? 0, range.length ?? data.length - (range.offset ?? 0), JSON.stringify(range));
+    }
+    expect((await statChunk(client, 'rot')).checksum).toBe(sha256(data)); // the header is intact
+  });
+
+  it('a flipped byte in the stored checksum table, a damaged header or a truncated file are DATA_LOSS too', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(2 * BLOCK + 5);
+    for (const id of ['rot-table', 'rot-header', 'rot-short']) await putChunk(client, id, data);
+    const usedBefore = (await health(client)).usedSpace;
+
+    await flipByte(await chunkFile(proc.dataDir, 'rot-table'), 64 + data.length + 8 + 3); // block 1's checksum
+    await expectBitrot(getChunk(client, 'rot-table'), 'rot-table', BLOCK, 'table');
+    expect((await getChunk(client, 'rot-table', { offset: 0, length: BLOCK })).equals(data.subarray(0, BLOCK))).toBe(true);
+
+    await flipByte(await chunkFile(proc.dataDir, 'rot-header'), 45); // inside the size field
+    for (const call of [getChunk(client, 'rot-header'), statChunk(client, 'rot-header')]) {
+      const { code, details } = await grpcError(call);
+      expect(code).toBe(status.DATA_LOSS);
+      expect(details).toMatch(/rot-header.*damaged header/);
+    }
+    // A damaged chunk is still listed, and can be deleted (to be healed elsewhere).
+    expect((await listChunks(client)).map((c) => c.chunkId)).toContain('rot-header');
+    expect((await deleteChunk(client, 'rot-header')).success).toBe(true);
+
+    await truncate(await chunkFile(proc.dataDir, 'rot-short'), 64 + data.length); // the table is gone
+    const short = await grpcError(getChunk(client, 'rot-short'));
+    expect(short.code).toBe(status.DATA_LOSS);
+    expect(short.details).toContain('rot-short');
+
+    for (const id of ['rot-table', 'rot-short']) await deleteChunk(client, id);
+    expect((await health(client)).usedSpace).toBe(usedBefore - 3 * data.length);
+  });
+
+  it('with_block_checksums answers the whole blocks covering the range, with their checksums', async () => {
+    const { client } = node();
+    const data = randomBytes(3 * MiB + 777);
+    const size = data.length;
+    await putChunk(client, 'blocks', data, { checksum: sha256(data) });
+    const ranges: Array<{ offset?: number; length?: number }> = [
+      {},
+      { offset: 1000, length: 3 * MiB - 300 },
+      { offset: BLOCK - 1, length: 2 },
+      { offset: MiB, length: MiB },
+      { offset: size - 1, length: 1 },
+      { offset: size - 800 },
+      { offset: 0, length: 0 },
+      { offset: 17, length: 0 },
+      { offset: size },
+    ];
+    for (const range of ranges) {
+      const messages = await getChunkMessages(client, 'blocks', { ...range, withBlockChecksums: true });
+      const offset = range.offset ?? 0;
+      expectBlockAnswer(messages, data, offset, range.length ?? size - offset, JSON.stringify(range));
+    }
+    expect(await getChunkMessages(client, 'blocks', { withBlockChecksums: true })).toHaveLength(4); // 3 MiB + 777 bytes
+    // Without the flag the answer carries no block fields (what existing callers see).
+    for (const m of await getChunkMessages(client, 'blocks', { offset: 3 })) {
+      expect([m.blockChecksums.length, m.offset, m.blockSize]).toEqual([0, 0, 0]);
+    }
+    expect(await grpcCode(getChunk(client, 'blocks', { offset: size + 1, withBlockChecksums: true }))).toBe(status.OUT_OF_RANGE);
+    await putChunk(client, 'blocks-empty', Buffer.alloc(0));
+    expect(await getChunkMessages(client, 'blocks-empty', { withBlockChecksums: true })).toEqual([]);
+    expect(await getChunkMessages(client, 'blocks-empty')).toEqual([]);
+  });
+
+  it('block checksums sent with the data are checked as the node writes: right ones pass, a wrong one is DATA_LOSS and keeps nothing', async () => {
+    const { client } = node();
+    const data = randomBytes(3 * MiB + 100);
+    const right = await putChunk(client, 'sums-right', data, { blockChecksums: (part) => xxh64Blocks(part) });
+    expect([right.size, right.checksum]).toEqual([data.length, sha256(data)]);
+    expect((await getChunk(client, 'sums-right')).equals(data)).toBe(true);
+    const big = await putChunk(client, 'sums-16mib', data, { messageSize: 16 * MiB, blockChecksums: (part) => xxh64Blocks(part) });
+    expect(big.size).toBe(data.length);
+
+    // One wrong checksum: block 4 of the second message, block 20 of the chunk.
+    const wrongSums = (part: Buffer, index: number): Buffer => {
+      const sums = xxh64Blocks(part);
+      if (index === 1) sums[4 * 8 + 7]! ^= 1;
+      return sums;
+    };
+    await expectBitrot(putChunk(client, 'sums-wrong', data, { blockChecksums: wrongSums }), 'sums-wrong', 20 * BLOCK, 'new id');
+    expect(await grpcCode(statChunk(client, 'sums-wrong'))).toBe(status.NOT_FOUND);
+    // On an existing id the old chunk stays.
+    await expectBitrot(putChunk(client, 'sums-right', randomBytes(2 * MiB), { blockChecksums: wrongSums }), 'sums-right', 20 * BLOCK, 'existing id');
+    expect((await getChunk(client, 'sums-right')).equals(data)).toBe(true);
+    // The data itself damaged on the way (checksums of the original, bytes changed).
+    const damaged = Buffer.from(data);
+    damaged[2 * MiB + 3 * BLOCK + 9]! ^= 0x40;
+    const originalSums = (_part: Buffer, index: number): Buffer => xxh64Blocks(data.subarray(index * MiB, (index + 1) * MiB));
+    await expectBitrot(putChunk(client, 'sums-damaged', damaged, { blockChecksums: originalSums }), 'sums-damaged', 35 * BLOCK, 'damaged data');
+    expect(await grpcCode(statChunk(client, 'sums-damaged'))).toBe(status.NOT_FOUND);
+    expect(await waitFor(async () => (await tmpFiles()).length === 0)).toBe(true);
+  });
+
+  it('malformed block_checksums (wrong length, data not on block boundaries) are INVALID_ARGUMENT and keep nothing', async () => {
+    const { client } = node();
+    const data = randomBytes(MiB + 3 * BLOCK + 10);
+    const cases: Array<[string, Array<{ data: Buffer; sums?: Buffer }>]> = [
+      ['7 bytes for a block', [{ data: data.subarray(0, 1000), sums: Buffer.alloc(7) }]],
+      ['2 checksums for 1 block', [{ data: data.subarray(0, 1000), sums: xxh64Blocks(data.subarray(0, 1000 + BLOCK)) }]],
+      ['checksums without data', [{ data: Buffer.alloc(0), sums: Buffer.alloc(8) }]],
+      ['message starts inside a block', [{ data: data.subarray(0, 1000) }, { data: data.subarray(1000, MiB + 1000), sums: xxh64Blocks(data.subarray(1000, MiB + 1000)) }]],
+      ['data after a short block with a checksum', [{ data: data.subarray(0, BLOCK + 5), sums: xxh64Blocks(data.subarray(0, BLOCK + 5)) }, { data: data.subarray(BLOCK + 5, 2 * BLOCK) }]],
+    ];
+    for (const [label, messages] of cases) {
+      const { code, details } = await grpcError(
+        putChunk(client, 'malformed', messages.map((m) => m.data), { blockChecksums: (_part, i) => messages[i]!.sums }),
+      );
+      expect(code, label).toBe(status.INVALID_ARGUMENT);
+      expect(details, label).toContain('malformed');
+    }
+    expect(await grpcCode(statChunk(client, 'malformed'))).toBe(status.NOT_FOUND);
+    expect(await waitFor(async () => (await tmpFiles()).length === 0)).toBe(true);
+  });
+
+  it('skip_sha256: empty checksum in the answer and in StatChunk, data intact and still verified block by block', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(2 * MiB + 12_345);
+    const res = await putChunk(client, 'no-sha', data, { skipSha256: true, blockChecksums: (part) => xxh64Blocks(part) });
+    expect([res.success, res.size, res.checksum]).toEqual([true, data.length, '']);
+    expect((await statChunk(client, 'no-sha')).checksum).toBe('');
+    expect((await getChunk(client, 'no-sha')).equals(data)).toBe(true);
+    expectBlockAnswer(await getChunkMessages(client, 'no-sha', { withBlockChecksums: true }), data, 0, data.length, 'no-sha');
+    await flipByte(await chunkFile(proc.dataDir, 'no-sha'), 64 + 5);
+    await expectBitrot(getChunk(client, 'no-sha'), 'no-sha', 0, 'no-sha after bitrot');
+
+    // A checksum sent in the first message all the same: the node hashes and verifies it.
+    const withFirst = await putChunk(client, 'no-sha-but-first', data, { skipSha256: true, checksum: sha256(data) });
+    expect(withFirst.checksum).toBe(sha256(data));
+    expect((await statChunk(client, 'no-sha-but-first')).checksum).toBe(sha256(data));
+    const wrong = sha256(Buffer.from('other'));
+    expect(await grpcCode(putChunk(client, 'no-sha-wrong', data, { skipSha256: true, checksum: wrong }))).toBe(status.DATA_LOSS);
+    // A checksum after data that was not hashed cannot be verified: refused, nothing kept.
+    const late = await grpcError(putChunk(client, 'no-sha-late', data, { skipSha256: true, checksum: sha256(data), checksumAt: 'last' }));
+    expect(late.code).toBe(status.INVALID_ARGUMENT);
+    expect(late.details).toContain('skip_sha256');
+    for (const id of ['no-sha-wrong', 'no-sha-late']) expect(await grpcCode(statChunk(client, id)), id).toBe(status.NOT_FOUND);
+    // An empty chunk has no data before the last message, so there it is still verified.
+    const empty = Buffer.alloc(0);
+    const emptyRes = await putChunk(client, 'no-sha-empty', empty, { skipSha256: true, checksum: sha256(empty), checksumAt: 'last' });
+    expect(emptyRes.checksum).toBe(sha256(empty));
+    const emptySkipped = await putChunk(client, 'no-sha-empty-2', empty, { skipSha256: true });
+    expect([emptySkipped.size, emptySkipped.checksum]).toEqual([0, '']);
+    expect(await waitFor(async () => (await tmpFiles()).length === 0)).toBe(true);
+  });
+
+  it('a chunk file in the old format (CHUNKv1, no block checksums) is still served, listed, counted and deleted', async () => {
+    const dataDir = await tempDirForTest();
+    const first = await nodeForTest({ DATA_DIR: dataDir });
+    const data = randomBytes(2 * MiB + 3);
+    const empty = Buffer.alloc(0);
+    // Let the node place the files, then replace them with the old format written by hand.
+    await putChunk(first.client, 'old-format', randomBytes(10));
+    await putChunk(first.client, 'old-empty', randomBytes(10));
+    const paths = { data: await chunkFile(dataDir, 'old-format'), empty: await chunkFile(dataDir, 'old-empty') };
+    expect(await first.proc.stop()).toBe(0);
+    const v1 = (bytes: Buffer): Buffer => {
+      const header = Buffer.alloc(64); // magic 'CHUNKv1\n' | sha256 (32) | size u64 BE | 16 zero bytes
+      header.write('CHUNKv1\n', 0, 'latin1');
+      Buffer.from(sha256(bytes), 'hex').copy(header, 8);
+      header.writeBigUInt64BE(BigInt(bytes.length), 40);
+      return Buffer.concat([header, bytes]);
+    };
+    await writeFile(paths.data, v1(data));
+    await writeFile(paths.empty, v1(empty));
+
+    const { client } = await nodeForTest({ DATA_DIR: dataDir });
+    const h = await health(client);
+    expect([h.usedSpace, h.chunkCount]).toEqual([data.length, 2]);
+    expect(new Map((await listChunks(client)).map((c) => [c.chunkId, c.size]))).toEqual(new Map([['old-format', data.length], ['old-empty', 0]]));
+    expect((await getChunk(client, 'old-format')).equals(data)).toBe(true);
+    expect((await getChunk(client, 'old-format', { offset: MiB - 3, length: 100_000 })).equals(data.subarray(MiB - 3, MiB - 3 + 100_000))).toBe(true);
+    expect((await statChunk(client, 'old-format')).checksum).toBe(sha256(data));
+    expect((await statChunk(client, 'old-empty')).checksum).toBe(sha256(empty));
+    // No stored table: the node computes the block checksums as it reads.
+    expectBlockAnswer(await getChunkMessages(client, 'old-format', { withBlockChecksums: true }), data, 0, data.length, 'v1 full');
+    expectBlockAnswer(await getChunkMessages(client, 'old-format', { offset: 70_000, length: 5, withBlockChecksums: true }), data, 70_000, 5, 'v1 range');
+    expect(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true })).toEqual([]);
+    await deleteChunk(client, 'old-format');
+    expect((await health(client)).usedSpace).toBe(0);
+    // Rewritten, a chunk takes the new format.
+    await putChunk(client, 'old-empty', data);
+    expectBlockAnswer(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true }), data, 0, data.length, 'rewritten');
+    expect((await stat(paths.empty)).size).toBe(64 + data.length + Math.ceil(data.length / BLOCK) * 8);
   });
 });
 
@@ -520,6 +875,7 @@ describe('the node process', () => {
       [{ GRPC_PORT: 'abc' }, 'GRPC_PORT'],
       [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
       [{ DISK_RESERVE_BYTES: '-1' }, 'DISK_RESERVE_BYTES'],
+      [{ PUT_IDLE_TIMEOUT_MS: '5' }, 'PUT_IDLE_TIMEOUT_MS'],
     ];
     for (const [env, name] of cases) {
       const child = spawn(process.execPath, [join(ROOT, 'dist/storage-node/main.js')], {

@@ -4,17 +4,33 @@ import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
+import { xxh64 } from '@node-rs/xxhash';
 import type { StorageServiceClient } from '../../proto/storage-proto.js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
 import type { StatChunkResponse__Output } from '../../proto/generated/storage/StatChunkResponse.js';
 import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
+import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 
 export const MiB = 1024 * 1024;
 
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * xxHash64 (seed 0, 8 bytes big-endian) of each 64 KiB block of `data`, computed here the plain
+ * way so that tests check the node against something other than its own code.
+ */
+export function xxh64Blocks(data: Buffer, blockSize = 65536): Buffer {
+  const out: Buffer[] = [];
+  for (let i = 0; i < data.length; i += blockSize) {
+    const sum = Buffer.alloc(8);
+    sum.writeBigUInt64BE(xxh64(data.subarray(i, i + blockSize)));
+    out.push(sum);
+  }
+  return Buffer.concat(out);
 }
 
 /** Splits a buffer into messages of `size` bytes (the last one shorter). */
@@ -29,6 +45,10 @@ export interface PutOptions {
   checksumAt?: 'first' | 'last';
   /** Bytes per message when `data` is one Buffer. */
   messageSize?: number;
+  /** Set skip_sha256 in the first message. */
+  skipSha256?: boolean;
+  /** block_checksums to send with the data of message `index` (undefined: none). */
+  blockChecksums?: (data: Buffer, index: number) => Buffer | undefined;
 }
 
 /**
@@ -48,16 +68,23 @@ export async function putChunk(
   result.catch(() => undefined); // observed below; avoid an unhandled rejection while writing
   const parts = Buffer.isBuffer(data) ? pieces(data, options.messageSize) : data;
   const checksumFirst = options.checksum !== undefined && options.checksumAt !== 'last';
+  const firstFields: PutChunkRequest = {
+    chunkId,
+    ...(checksumFirst ? { checksum: options.checksum } : {}),
+    ...(options.skipSha256 ? { skipSha256: true } : {}),
+  };
   let first = true;
+  let index = 0;
   const send = async (message: PutChunkRequest): Promise<void> => {
     if (!call.write(message)) await Promise.race([once(call, 'drain'), result]);
   };
   try {
     for await (const part of parts) {
-      await send(first ? { chunkId, data: part, ...(checksumFirst ? { checksum: options.checksum } : {}) } : { data: part });
+      const sums = options.blockChecksums?.(part, index++);
+      await send({ ...(first ? firstFields : {}), data: part, ...(sums ? { blockChecksums: sums } : {}) });
       first = false;
     }
-    if (first) await send({ chunkId, ...(checksumFirst ? { checksum: options.checksum } : {}) });
+    if (first) await send(firstFields);
     if (options.checksum !== undefined && !checksumFirst) await send({ checksum: options.checksum });
     call.end();
   } catch (err) {
@@ -71,6 +98,7 @@ export async function putChunk(
 export interface GetOptions {
   offset?: number;
   length?: number;
+  withBlockChecksums?: boolean;
 }
 
 /** GetChunk, calling `onData` for each message; resolves with the largest message size. */
@@ -78,17 +106,28 @@ export async function streamChunk(
   client: StorageServiceClient,
   chunkId: string,
   options: GetOptions,
-  onData: (data: Buffer) => void,
+  onData: (data: Buffer, message: GetChunkResponse__Output) => void,
 ): Promise<{ maxMessage: number; messages: number }> {
   const call = client.getChunk({ chunkId, ...options });
   let maxMessage = 0;
   let messages = 0;
-  for await (const msg of call as AsyncIterable<{ data: Buffer }>) {
+  for await (const msg of call as AsyncIterable<GetChunkResponse__Output>) {
     maxMessage = Math.max(maxMessage, msg.data.length);
     messages += 1;
-    onData(msg.data);
+    onData(msg.data, msg);
   }
   return { maxMessage, messages };
+}
+
+/** Every message of a GetChunk call (for with_block_checksums answers). */
+export async function getChunkMessages(
+  client: StorageServiceClient,
+  chunkId: string,
+  options: GetOptions = {},
+): Promise<GetChunkResponse__Output[]> {
+  const out: GetChunkResponse__Output[] = [];
+  await streamChunk(client, chunkId, options, (_data, msg) => out.push(msg));
+  return out;
 }
 
 export async function getChunk(client: StorageServiceClient, chunkId: string, options: GetOptions = {}): Promise<Buffer> {
@@ -121,14 +160,34 @@ export async function listChunks(client: StorageServiceClient): Promise<ListChun
 
 /** The gRPC status code a call fails with; throws if it succeeds. */
 export async function grpcCode(promise: Promise<unknown>): Promise<number> {
+  return (await grpcError(promise)).code;
+}
+
+/** The gRPC error (code and details) a call fails with; throws if it succeeds. */
+export async function grpcError(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {
     await promise;
   } catch (err) {
-    const code = (err as Partial<ServiceError>).code;
+    const { code, details } = err as Partial<ServiceError>;
     if (typeof code !== 'number') throw err;
-    return code;
+    return { code, details: details ?? '' };
   }
   throw new Error('the call succeeded but was expected to fail');
+}
+
+/** The path (below dataDir) of the file holding chunk `chunkId`; throws unless exactly one. */
+export async function chunkFile(dataDir: string, chunkId: string): Promise<string> {
+  const found = (await filesUnder(join(dataDir, 'chunks'))).filter((f) => f.endsWith(`/${chunkId}`));
+  if (found.length !== 1) throw new Error(`expected one file for chunk ${chunkId}, found ${JSON.stringify(found)}`);
+  return join(dataDir, 'chunks', found[0]!);
+}
+
+/** Bytes a process has read through read syscalls (files and sockets alike), from /proc/<pid>/io. */
+export async function bytesRead(pid: number): Promise<number> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  const m = io.match(/^rchar:\s+(\d+)/m);
+  if (!m) throw new Error(`no rchar in /proc/${pid}/io`);
+  return Number(m[1]);
 }
 
 /** Every file (not folder) below `dir`, as paths relative to it; [] when `dir` does not exist. */

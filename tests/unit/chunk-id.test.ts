@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { chunkIdProblem, chunkRelativePath } from '../../storage-node/chunk-id.js';
-import { decodeHeader, encodeHeader, HEADER_BYTES } from '../../storage-node/chunk-header.js';
 
 describe('chunk ids', () => {
   test('valid and invalid ids', () => {
@@ -11,15 +10,5 @@ describe('chunk ids', () => {
     const p = chunkRelativePath('abc');
     expect(p).toMatch(/^chunks\/[0-9a-f]{2}\/[0-9a-f]{2}\/abc$/);
     expect(chunkRelativePath('abc')).toBe(p);
-  });
-});
-
-describe('chunk header', () => {
-  test('round trip and rejection of foreign bytes', () => {
-    const h = { checksum: 'ab'.repeat(32), size: 1_789_569_707 };
-    const buf = encodeHeader(h);
-    expect(buf.length).toBe(HEADER_BYTES);
-    expect(decodeHeader(buf)).toEqual(h);
-    expect(decodeHeader(Buffer.alloc(HEADER_BYTES))).toBeNull();
   });
 });
