@@ -27,6 +27,13 @@ export class NodeClient {
       // The data path handles failures itself (reads fail over to parity); grpc-js's transparent
       // retries would also keep a copy of every message sent until the call is committed.
       'grpc.enable_retries': 0,
+      // The HTTP/2 receive window bounds what a chunk stream can hold in the gateway when its client
+      // reads slowly: 1 MiB per stream keeps a download to a few MiB and reads as fast as 8 MiB here
+      // (measured 180-194 MB/s either way on a 1 GiB download); other streams are not held up.
+      'grpc-node.flow_control_window': 1024 * 1024,
+      // A node that comes back is reconnected within seconds (grpc-js backs off up to 120 s by default).
+      'grpc.initial_reconnect_backoff_ms': 500,
+      'grpc.max_reconnect_backoff_ms': 5_000,
       // Notice a dead peer during a long stream instead of waiting on it forever.
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,

@@ -14,6 +14,7 @@ import { planChunks } from '../cluster/placement.js';
 import { chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter } from '../data/stripe-writer.js';
+import { StorageUnavailable } from '../data/storage-unavailable.js';
 
 const HEAD_PEEK_BYTES = 64 * 1024;
 const HEARTBEAT_MS = 30_000;
@@ -89,7 +90,9 @@ export class UploadService {
     const unplaced = planned.filter((n) => plan.get(n) === null).length;
     if (unplaced > this.tolerated) {
       const needed = planned.length - this.tolerated;
-      throw unavailable(`${needed} healthy storage nodes are needed to store this file, ${this.registry.healthyCount()} are healthy`);
+      throw new StorageUnavailable(
+        `${needed} healthy storage nodes are needed to store this file (write quorum), ${this.registry.healthyCount()} are healthy`,
+      );
     }
     const nodeIds = [...plan.values()].filter((id): id is number => id !== null);
     const reservedEach = Math.ceil((bound ?? 0) / this.layout.width);

@@ -19,15 +19,23 @@ export async function startTestCluster(
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'objstore-cluster-'));
   const lines: string[] = [];
-  const cluster = await startLocalCluster({
-    dataDir,
-    gatewayPort: 0,
-    nodePorts: Array.from({ length: options.nodes ?? 6 }, () => 0),
-    databaseUrl: db.url,
-    gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...options.gatewayEnv },
-    nodeEnv: { DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...options.nodeEnv },
-    log: (line) => (options.log ? console.log(line) : lines.push(line)),
-  });
+  let cluster: LocalCluster;
+  try {
+    cluster = await startLocalCluster({
+      dataDir,
+      gatewayPort: 0,
+      nodePorts: Array.from({ length: options.nodes ?? 6 }, () => 0),
+      databaseUrl: db.url,
+      gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...options.gatewayEnv },
+      nodeEnv: { DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...options.nodeEnv },
+      log: (line) => (options.log ? console.log(line) : lines.push(line)),
+    });
+  } catch (err) {
+    // A cluster that did not start leaves neither its database nor its folder behind.
+    await db.drop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${lines.slice(-30).join('\n')}`);
+  }
   return {
     ...cluster,
     db,

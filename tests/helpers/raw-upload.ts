@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { spawnNode, type RunningProcess } from './processes.js';
 import { MiB, storedFiles, waitFor } from './storage-client.js';
 
 export { MiB, storedFiles, waitFor };
@@ -324,4 +325,162 @@ export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => 
     if (done(value) || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Whether a child process is still running (neither exited nor killed by a signal). */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+export interface DownloadOptions {
+  /** A Range header value, e.g. "bytes=0-99". */
+  range?: string;
+  /** Give up (destroy the request) after this long; `timedOut` tells. */
+  timeoutMs?: number;
+  /** Keep the body in memory (to compare a range byte by byte). An error answer's body is always kept. */
+  keepBody?: boolean;
+  /**
+   * Called after each piece of body with the bytes received so far. 'abort' destroys the request at
+   * once (a client going away, like `curl | head -c 1`); a returned promise pauses reading until it settles.
+   */
+  onProgress?: (receivedBytes: number) => void | 'abort' | Promise<void | 'abort'>;
+}
+
+export interface BodyDownload {
+  /** null when no response head arrived. */
+  status: number | null;
+  headers: IncomingHttpHeaders | null;
+  bytes: number;
+  sha256: string;
+  /** The body, when `keepBody` or when the answer is not 2xx. */
+  body: Buffer | null;
+  /** The body parsed as JSON, or null. */
+  json: any;
+  /** The body ended cleanly with exactly Content-Length bytes (or ended cleanly without one). */
+  complete: boolean;
+  error: Error | null;
+  timedOut: boolean;
+  aborted: boolean;
+  ms: number;
+}
+
+/** GET with a bounded wait, hashing the body as it streams; never rejects (the outcome says what happened). */
+export function download(url: string, options: DownloadOptions = {}): Promise<BodyDownload> {
+  const started = Date.now();
+  const result: BodyDownload = {
+    status: null,
+    headers: null,
+    bytes: 0,
+    sha256: '',
+    body: null,
+    json: null,
+    complete: false,
+    error: null,
+    timedOut: false,
+    aborted: false,
+    ms: 0,
+  };
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      result.sha256 = hash.digest('hex');
+      if (parts.length > 0 || result.body !== null) result.body = Buffer.concat(parts);
+      if (result.body && result.status !== null && (result.status < 200 || result.status >= 300)) {
+        try {
+          result.json = JSON.parse(result.body.toString('utf8'));
+        } catch {
+          result.json = null;
+        }
+      }
+      result.ms = Date.now() - started;
+      resolve(result);
+    };
+    const req = request(url, { agent: false, headers: options.range ? { Range: options.range } : {} }, (res) => {
+      result.status = res.statusCode ?? 0;
+      result.headers = res.headers;
+      const keep = options.keepBody || result.status < 200 || result.status >= 300;
+      if (keep) result.body = Buffer.alloc(0);
+      let ended = false;
+      let waiting = false;
+      const abort = (): void => {
+        result.aborted = true;
+        req.destroy();
+        res.destroy();
+      };
+      res.on('data', (d: Buffer) => {
+        hash.update(d);
+        result.bytes += d.length;
+        if (keep) parts.push(d);
+        if (!options.onProgress || waiting || result.aborted) return;
+        const next = options.onProgress(result.bytes);
+        if (next === 'abort') abort();
+        else if (next instanceof Promise) {
+          waiting = true;
+          res.pause();
+          next.then(
+            (v) => {
+              waiting = false;
+              if (v === 'abort') abort();
+              else res.resume();
+            },
+            (err: Error) => {
+              result.error ??= err;
+              abort();
+            },
+          );
+        }
+      });
+      res.on('end', () => (ended = true));
+      res.on('error', (err) => (result.error ??= err));
+      res.on('close', () => {
+        const declared = res.headers['content-length'];
+        result.complete = ended && !result.aborted && (declared === undefined || Number(declared) === result.bytes);
+        finish();
+      });
+    });
+    const timer = setTimeout(() => {
+      result.timedOut = true;
+      req.destroy(new Error(`no complete answer from ${url} within ${options.timeoutMs} ms`));
+      // A response that had begun finishes through its 'close'; otherwise through the request's 'error'.
+    }, options.timeoutMs ?? 120_000);
+    req.on('error', (err) => {
+      result.error ??= err;
+      if (result.status === null) finish();
+    });
+    // Normally the response's 'close' finishes; this only guards against waiting forever if it never comes.
+    req.on('close', () => setTimeout(finish, 2_000).unref());
+    req.end();
+  });
+}
+
+/**
+ * Another gateway process on an existing database and set of nodes, configured like the test
+ * cluster's (plus `env`): for changing a gateway's settings, or for an upload whose memory should
+ * not count in the cluster gateway's. Stop it with `stop()`.
+ */
+export async function startGatewayProcess(options: {
+  databaseUrl: string;
+  nodeAddresses: string[];
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RunningProcess & { url: string }> {
+  const proc = await spawnNode(
+    'dist/gateway/main.js',
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.databaseUrl,
+      STORAGE_NODES: options.nodeAddresses.join(','),
+      DATA_DIR: options.dataDir,
+      HEALTH_INTERVAL_MS: '500',
+      ...options.env,
+    },
+    /gateway listening on http:\/\/[^\s]+:(\d+)/,
+  );
+  return { ...proc, url: `http://127.0.0.1:${proc.match[1]}` };
 }
