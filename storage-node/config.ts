@@ -37,6 +37,6 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     dataDir: resolve(env.DATA_DIR?.trim() || `./data/node-${port}`),
     reserveBytes: integer(env, 'DISK_RESERVE_BYTES', 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
-    putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 600_000, 100, 86_400_000),
+    putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
   };
 }

@@ -369,6 +369,28 @@ describe('database connections', () => {
     const list = await api(`${c.gatewayUrl}/files?page=1&per_page=100`);
     expect(list.json.total).toBe(30);
   });
+
+  it('a pool that stays busy longer than DB_WAIT_MS answers 503 DatabaseBusy (not DatabaseUnavailable), and recovers', async () => {
+    const c = await clusterForTest({ gatewayEnv: { DB_POOL_SIZE: '1', DB_WAIT_MS: '500' } });
+    const file = await uploadPattern(c, 1000, 'busy.bin');
+    // Hold a lock the gateway's next query must wait for: its only connection stays busy.
+    const locker = new pg.Client({ connectionString: c.db.url });
+    await locker.connect();
+    undo.push(() => locker.end());
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE files IN ACCESS EXCLUSIVE MODE');
+    const first = api(`${c.gatewayUrl}/files/${file.id}/metadata`, { timeoutMs: 30_000 });
+    await sleep(300); // the first request now holds the pool's connection, waiting on the lock
+    const second = await api(`${c.gatewayUrl}/files/${file.id}/metadata`, { timeoutMs: 10_000 });
+    expect(second.status, second.text).toBe(503);
+    expect(second.json.code).toBe('DatabaseBusy');
+    expect(second.headers['retry-after']).toBe('1');
+    expect(second.ms).toBeLessThan(3_000);
+    await locker.query('COMMIT');
+    expect((await first).status).toBe(200);
+    const after = await api(`${c.gatewayUrl}/files/${file.id}/metadata`);
+    expect(after.status).toBe(200);
+  });
 });
 
 describe('clients that go away mid-upload', () => {

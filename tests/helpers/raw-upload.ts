@@ -249,7 +249,7 @@ export function downloadSha256(url: string, timeoutMs = 120_000): Promise<Downlo
 export async function api(
   url: string,
   init: { method?: string; body?: unknown; timeoutMs?: number } = {},
-): Promise<{ status: number; json: any; text: string; ms: number }> {
+): Promise<{ status: number; json: any; text: string; ms: number; headers: Record<string, string> }> {
   const started = Date.now();
   let res: Response;
   try {
@@ -262,7 +262,7 @@ export async function api(
   } catch (err) {
     // No HTTP answer at all (connection refused or reset, timeout): status 0, the cause in `text`.
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { status: 0, json: null, text: `no answer: ${cause?.code ?? cause?.message ?? (err as Error).message}`, ms: Date.now() - started };
+    return { status: 0, json: null, text: `no answer: ${cause?.code ?? cause?.message ?? (err as Error).message}`, ms: Date.now() - started, headers: {} };
   }
   const text = await res.text();
   let json: any = null;
@@ -271,7 +271,7 @@ export async function api(
   } catch {
     json = null;
   }
-  return { status: res.status, json, text, ms: Date.now() - started };
+  return { status: res.status, json, text, ms: Date.now() - started, headers: Object.fromEntries(res.headers) };
 }
 
 /** Where a node keeps a committed chunk: <DATA_DIR>/chunks/xx/yy/<chunk_id>, xx/yy from SHA-256 of the id. */
