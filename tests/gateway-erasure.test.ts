@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { spawnNode, type RunningProcess } from './helpers/processes.js';
 import {
@@ -29,6 +29,7 @@ import {
   uploadBuffer,
   waitFor,
 } from './helpers/raw-upload.js';
+import { clusterForTest as clusterFor, undoAfterEach } from './helpers/cleanup.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 const K = 4;
@@ -52,24 +53,9 @@ interface StoredFile {
   sha: string;
 }
 
-const undo: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (undo.length > 0) {
-    try {
-      await undo.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-});
+const undo = undoAfterEach();
 
-async function clusterForTest(options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> {
-  const cluster = await startTestCluster(options);
-  undo.push(() => cluster.destroy());
-  const gatewayOutput = captureOutput(cluster.gateway.child);
-  onTestFailed(() => console.log(`--- gateway output ---\n${gatewayOutput()}`));
-  return cluster;
-}
+const clusterForTest = (options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> => clusterFor(undo, options);
 
 const nodeDir = (c: TestCluster, i: number): string => join(c.dataDir, `node-${i + 1}`);
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startEmbeddedDatabase } from '../dist/gateway/metadata/embedded-database.js';
 import { startLocalCluster } from '../dist/scripts/local-cluster.js';
 import { createStorageClient } from '../proto/storage-proto.js';
@@ -31,30 +31,13 @@ import {
   waitFor,
 } from './helpers/raw-upload.js';
 import { putChunk } from './helpers/storage-client.js';
+import { clusterForTest as clusterFor, undoAfterEach } from './helpers/cleanup.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-// Whatever a test started (clusters, nodes, databases, folders) is undone after it, last first,
-// whether it passed or not.
-const undo: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (undo.length > 0) {
-    try {
-      await undo.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-});
+const undo = undoAfterEach();
 
-/** A cluster for one test; the gateway's output is shown if the test fails. */
-async function clusterForTest(options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> {
-  const cluster = await startTestCluster(options);
-  undo.push(() => cluster.destroy());
-  const gatewayOutput = captureOutput(cluster.gateway.child);
-  onTestFailed(() => console.log(`--- gateway output ---\n${gatewayOutput()}`));
-  return cluster;
-}
+const clusterForTest = (options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> => clusterFor(undo, options);
 
 /** Data folder of node i of a test cluster (local-cluster names them node-1..node-N). */
 const nodeDirs = (c: TestCluster): string[] => c.nodes.map((_, i) => join(c.dataDir, `node-${i + 1}`));

@@ -7,12 +7,11 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import {
   MiB,
   api,
-  captureOutput,
   download,
   filesOnNodes,
   isRunning,
@@ -27,29 +26,13 @@ import {
   waitFor,
 } from './helpers/raw-upload.js';
 import { residentBytes } from './helpers/storage-client.js';
+import { clusterForTest as clusterFor, undoAfterEach } from './helpers/cleanup.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-// Whatever a test started is undone after it, last first, whether it passed or not.
-const undo: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (undo.length > 0) {
-    try {
-      await undo.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-});
+const undo = undoAfterEach();
 
-/** A cluster for one test; the gateway's output is shown if the test fails. */
-async function clusterForTest(options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> {
-  const cluster = await startTestCluster(options);
-  undo.push(() => cluster.destroy());
-  const gatewayOutput = captureOutput(cluster.gateway.child);
-  onTestFailed(() => console.log(`--- gateway output ---\n${gatewayOutput()}`));
-  return cluster;
-}
+const clusterForTest = (options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> => clusterFor(undo, options);
 
 const nodeDirs = (c: TestCluster): string[] => c.nodes.map((_, i) => join(c.dataDir, `node-${i + 1}`));
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { createStorageClient } from '../proto/storage-proto.js';
 import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
 import { DEFAULT_NODE_PORTS, LauncherConfigError, loadLauncherConfig } from '../scripts/launcher-config.js';
@@ -19,6 +19,7 @@ import { freePort } from './bench/bench-support.js';
 import { createTestDatabase } from './helpers/database.js';
 import { ROOT } from './helpers/processes.js';
 import { getChunk, putChunk } from './helpers/storage-client.js';
+import { undoAfterEach } from './helpers/cleanup.js';
 
 describe('restart backoff', () => {
   const policy = DEFAULT_RESTART_POLICY;
@@ -248,17 +249,7 @@ async function waitUntilGone(pids: number[], timeoutMs: number): Promise<number[
   return left;
 }
 
-// What a test started, undone after it whatever happened: the launcher and anything below it.
-const undo: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (undo.length > 0) {
-    try {
-      await undo.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-});
+const undo = undoAfterEach();
 
 function track(launcher: Launcher): void {
   onTestFailed(() => console.log(`--- launcher output ---\n${launcher.output().slice(-20_000)}`));
