@@ -25,12 +25,17 @@ export interface NodeAccess {
   isAvailable(nodeId: number): boolean;
   callFailed(nodeId: number, err: unknown): void;
   callSucceeded(nodeId: number): void;
+  /** Chunk reads running on the node, so that degraded reads can prefer the least busy. */
+  activeReads(nodeId: number): number;
+  readStarted(nodeId: number): void;
+  readEnded(nodeId: number): void;
 }
 
 export class NodeRegistry implements NodeAccess {
   private readonly clients = new Map<number, NodeClient>();
   private readonly states = new Map<number, NodeState>();
   private readonly breakers = new Map<number, CircuitBreaker>();
+  private readonly reads = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -155,6 +160,18 @@ export class NodeRegistry implements NodeAccess {
 
   callSucceeded(nodeId: number): void {
     this.breakerOf(nodeId).callSucceeded();
+  }
+
+  activeReads(nodeId: number): number {
+    return this.reads.get(nodeId) ?? 0;
+  }
+
+  readStarted(nodeId: number): void {
+    this.reads.set(nodeId, this.activeReads(nodeId) + 1);
+  }
+
+  readEnded(nodeId: number): void {
+    this.reads.set(nodeId, Math.max(0, this.activeReads(nodeId) - 1));
   }
 
   list(): NodeState[] {

@@ -11,6 +11,7 @@ import type { NodeAccess } from '../cluster/node-registry.js';
 import type { ChunkRow } from '../metadata/metadata.js';
 import { ChunkReadError, ChunkReader, type ReadFault } from './chunk-reader.js';
 import type { ErasureCoder } from './erasure-code.js';
+import { chooseReadSources } from './read-sources.js';
 import { StorageUnavailable } from './storage-unavailable.js';
 import {
   chunkBytesBefore,
@@ -57,7 +58,7 @@ class StripeReader {
   private readonly layout: StripeLayout;
   private readonly byNumber = new Map<number, ChunkRow>();
   private readonly failed = new Set<number>(); // chunk numbers that failed during this read
-  private readonly open: ChunkReader[] = [];
+  private readonly open: { reader: ChunkReader; nodeId: number }[] = [];
 
   constructor(
     private readonly file: StoredFile,
@@ -85,12 +86,16 @@ class StripeReader {
       length,
       this.options.stallMs,
     );
-    this.open.push(reader);
+    this.open.push({ reader, nodeId: row.node_id! });
+    this.options.access.readStarted(row.node_id!);
     return reader;
   }
 
   private closeAll(): void {
-    for (const r of this.open.splice(0)) r.cancel();
+    for (const { reader, nodeId } of this.open.splice(0)) {
+      reader.cancel();
+      this.options.access.readEnded(nodeId);
+    }
   }
 
   /** Notes a failed chunk (the healer will look at it) and whether its node is to blame. */
@@ -156,13 +161,16 @@ class StripeReader {
   private chooseSources(): number[] {
     const { width: k } = this.layout;
     const m = parityOf(this.layout);
-    const sources: number[] = [];
-    const lost: number[] = [];
-    for (let n = 0; n < k + m && sources.length < k; n++) {
-      if (n < k && !this.byNumber.has(n)) sources.push(n); // beyond the file's end: all zeros, nothing to read
-      else if (this.usable(n)) sources.push(n);
-      else lost.push(n);
-    }
+    const candidates = Array.from({ length: k + m }, (_, n) => {
+      const row = this.byNumber.get(n);
+      return {
+        chunk: n,
+        present: n >= k || !!row,
+        usable: this.usable(n),
+        busy: row?.node_id != null ? this.options.access.activeReads(row.node_id) : 0,
+      };
+    });
+    const { sources, lost } = chooseReadSources(k, candidates);
     if (sources.length < k) {
       throw new StorageUnavailable(
         `file ${this.file.id}: chunks ${lost.join(', ')} cannot be read (node down, stalled, corrupt or missing); ` +
