@@ -146,11 +146,6 @@ export class StripeWriter {
     };
   }
 
-  /** The chunks that failed so far, with their nodes' errors (for the caller to record). */
-  failures(): { chunkNumber: number; error: string }[] {
-    return this.lostChunks().map((n) => ({ chunkNumber: n, error: this.senders.get(n)?.failure?.message ?? 'not placed' }));
-  }
-
   abort(): void {
     for (const s of this.senders.values()) s?.abort();
   }
