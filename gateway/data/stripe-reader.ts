@@ -69,11 +69,19 @@ class StripeReader {
     for (const c of chunks) this.byNumber.set(c.chunk_number, c);
   }
 
-  /** Can chunk `n` be asked for its bytes now? */
-  private usable(n: number): boolean {
+  /**
+   * Can chunk `n` be asked for its bytes now? With `evenIfBreakerOpen`, a node whose circuit breaker
+   * is open still counts: when no other chunk can stand in, trying it beats a 503.
+   */
+  private usable(n: number, evenIfBreakerOpen = false): boolean {
     const row = this.byNumber.get(n);
     return (
-      !!row && row.state === 'ok' && row.node_id !== null && row.address !== null && !this.failed.has(n) && this.options.access.isAvailable(row.node_id)
+      !!row &&
+      row.state === 'ok' &&
+      row.node_id !== null &&
+      row.address !== null &&
+      !this.failed.has(n) &&
+      (evenIfBreakerOpen || this.options.access.isAvailable(row.node_id))
     );
   }
 
@@ -161,16 +169,18 @@ class StripeReader {
   private chooseSources(): number[] {
     const { width: k } = this.layout;
     const m = parityOf(this.layout);
-    const candidates = Array.from({ length: k + m }, (_, n) => {
-      const row = this.byNumber.get(n);
-      return {
-        chunk: n,
-        present: n >= k || !!row,
-        usable: this.usable(n),
-        busy: row?.node_id != null ? this.options.access.activeReads(row.node_id) : 0,
-      };
-    });
-    const { sources, lost } = chooseReadSources(k, candidates);
+    const candidates = (evenIfBreakerOpen: boolean) =>
+      Array.from({ length: k + m }, (_, n) => {
+        const row = this.byNumber.get(n);
+        return {
+          chunk: n,
+          present: n >= k || !!row,
+          usable: this.usable(n, evenIfBreakerOpen),
+          busy: row?.node_id != null ? this.options.access.activeReads(row.node_id) : 0,
+        };
+      });
+    let { sources, lost } = chooseReadSources(k, candidates(false));
+    if (sources.length < k) ({ sources, lost } = chooseReadSources(k, candidates(true)));
     if (sources.length < k) {
       throw new StorageUnavailable(
         `file ${this.file.id}: chunks ${lost.join(', ')} cannot be read (node down, stalled, corrupt or missing); ` +
