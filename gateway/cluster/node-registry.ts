@@ -201,17 +201,18 @@ export class NodeRegistry implements NodeAccess {
     return this.writable().map((s) => ({ id: s.id, usedBytes: s.usedSpace + s.reservedBytes, writable: true }));
   }
 
-  reserve(nodeIds: number[], bytesEach: number): void {
-    for (const id of nodeIds) {
+  /** Bytes promised to an upload in flight, per node. */
+  reserve(bytesByNode: Map<number, number>): void {
+    for (const [id, bytes] of bytesByNode) {
       const s = this.states.get(id);
-      if (s) s.reservedBytes += bytesEach;
+      if (s) s.reservedBytes += bytes;
     }
   }
 
-  release(nodeIds: number[], bytesEach: number): void {
-    for (const id of nodeIds) {
+  release(bytesByNode: Map<number, number>): void {
+    for (const [id, bytes] of bytesByNode) {
       const s = this.states.get(id);
-      if (s) s.reservedBytes -= bytesEach;
+      if (s) s.reservedBytes -= bytes;
     }
   }
 

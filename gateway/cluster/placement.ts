@@ -26,20 +26,33 @@ export function placeChunks(fileId: string, count: number, nodes: PlacementCandi
     .map((n) => n.id);
 }
 
+export interface PlannedChunk {
+  chunkNumber: number;
+  bytes: number; // expected length, so the largest chunks go to the emptiest nodes
+}
+
 /**
  * Places a file's chunks (numbers as in stripe-layout: data below `dataWidth`, then parity) on
  * distinct nodes, as many as there are writable nodes. With too few nodes the parity chunks are
  * the ones left without a node (null): a missing data chunk would make every read decode, a
- * missing parity chunk only lowers redundancy.
+ * missing parity chunk only lowers redundancy. Among the chunks placed, the largest go to the
+ * least used nodes, whatever their role: parity chunks are as large as chunk 0, and sending them
+ * to the fullest nodes would widen the gap with every file.
  */
 export function planChunks(
   fileId: string,
-  chunkNumbers: number[],
+  chunks: PlannedChunk[],
   dataWidth: number,
   nodes: PlacementCandidate[],
 ): Map<number, number | null> {
   const writable = nodes.filter((n) => n.writable).length;
-  const ordered = [...chunkNumbers].sort((a, b) => Number(a >= dataWidth) - Number(b >= dataWidth) || a - b);
-  const chosen = placeChunks(fileId, Math.min(writable, ordered.length), nodes) ?? [];
-  return new Map(ordered.map((n, i) => [n, chosen[i] ?? null]));
+  const byRole = [...chunks].sort(
+    (a, b) => Number(a.chunkNumber >= dataWidth) - Number(b.chunkNumber >= dataWidth) || a.chunkNumber - b.chunkNumber,
+  );
+  const placed = byRole.slice(0, Math.min(writable, byRole.length));
+  const bySize = [...placed].sort((a, b) => b.bytes - a.bytes || a.chunkNumber - b.chunkNumber);
+  const chosen = placeChunks(fileId, bySize.length, nodes) ?? [];
+  const plan = new Map<number, number | null>(chunks.map((c) => [c.chunkNumber, null]));
+  bySize.forEach((c, i) => plan.set(c.chunkNumber, chosen[i] ?? null));
+  return plan;
 }

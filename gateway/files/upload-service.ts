@@ -11,7 +11,7 @@ import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../http
 import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from '../http/multipart-receiver.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { planChunks } from '../cluster/placement.js';
-import { chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
+import { chunkLength, chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter } from '../data/stripe-writer.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
@@ -84,9 +84,15 @@ export class UploadService {
     if (!boundary) throw badRequest('expected a multipart/form-data body with a boundary, the file in the field "file"');
     const { bound, contentType: partContentType } = await this.inspectHead(req, boundary);
     // Without a length, plan for a file of at least one full stripe (all k + m chunks).
-    const planned = chunkNumbers(bound === null ? stripeBytes(this.layout) : Math.max(1, bound), this.layout);
+    const plannedSize = bound === null ? stripeBytes(this.layout) : Math.max(1, bound);
+    const planned = chunkNumbers(plannedSize, this.layout);
     const fileId = randomUUID();
-    const plan = planChunks(fileId, planned, this.layout.width, this.registry.candidates());
+    const plan = planChunks(
+      fileId,
+      planned.map((chunkNumber) => ({ chunkNumber, bytes: chunkLength(plannedSize, chunkNumber, this.layout) })),
+      this.layout.width,
+      this.registry.candidates(),
+    );
     const unplaced = planned.filter((n) => plan.get(n) === null).length;
     if (unplaced > this.tolerated) {
       const needed = planned.length - this.tolerated;
@@ -94,9 +100,12 @@ export class UploadService {
         `${needed} healthy storage nodes are needed to store this file (write quorum), ${this.registry.healthyCount()} are healthy`,
       );
     }
-    const nodeIds = [...plan.values()].filter((id): id is number => id !== null);
-    const reservedEach = Math.ceil((bound ?? 0) / this.layout.width);
-    this.registry.reserve(nodeIds, reservedEach);
+    // Promised bytes per node until the upload ends, so concurrent uploads spread out.
+    const reserved = new Map<number, number>();
+    for (const [chunkNumber, nodeId] of plan) {
+      if (nodeId !== null) reserved.set(nodeId, bound === null ? 0 : chunkLength(bound, chunkNumber, this.layout));
+    }
+    this.registry.reserve(reserved);
     let created = false;
     let writer: StripeWriter | undefined;
     const heartbeat = setInterval(() => void this.metadata.touchUpload(fileId).catch(() => undefined), HEARTBEAT_MS);
@@ -156,7 +165,7 @@ export class UploadService {
       throw err;
     } finally {
       clearInterval(heartbeat);
-      this.registry.release(nodeIds, reservedEach);
+      this.registry.release(reserved);
     }
   }
 }
