@@ -3,14 +3,11 @@
 // 503 or a cut connection, never wrong bytes; uploads go on with one node lost mid-way and need
 // WRITE_QUORUM nodes; /health says healthy, degraded or unhealthy; files written without parity stay
 // readable. Real processes; every wait is bounded.
-import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
-import { spawnNode, type RunningProcess } from './helpers/processes.js';
 import {
   MiB,
   api,
@@ -30,6 +27,7 @@ import {
   waitFor,
 } from './helpers/raw-upload.js';
 import { clusterForTest as clusterFor, undoAfterEach } from './helpers/cleanup.js';
+import { ClusterNodes, nodeDir } from './helpers/cluster-nodes.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 const K = 4;
@@ -57,7 +55,6 @@ const undo = undoAfterEach();
 
 const clusterForTest = (options: Parameters<typeof startTestCluster>[0] = {}): Promise<TestCluster> => clusterFor(undo, options);
 
-const nodeDir = (c: TestCluster, i: number): string => join(c.dataDir, `node-${i + 1}`);
 
 function nodeIndex(c: TestCluster, address: string | null): number {
   const i = c.nodes.findIndex((n) => n.address === address);
@@ -121,59 +118,6 @@ async function checkRange(url: string, file: StoredFile, [from, to]: [number, nu
   const exact = d.body?.equals(file.data.subarray(from, to + 1)) === true;
   if (d.status === 206 && d.complete && exact) return null;
   return `file of ${file.data.length} bytes, range ${from}-${to}: ${describe200(d, 206, exact)}`;
-}
-
-/**
- * The storage nodes of a test cluster, killable and restartable: a restarted node listens on the
- * same port with the same data folder and node id, as a node coming back after a crash.
- */
-class ClusterNodes {
-  private readonly restarted = new Map<number, RunningProcess>();
-
-  constructor(private readonly c: TestCluster) {}
-
-  process(i: number): ChildProcess {
-    return this.restarted.get(i)?.child ?? this.c.nodes[i]!.child;
-  }
-
-  async kill(i: number): Promise<void> {
-    await killHard(this.process(i));
-  }
-
-  async restart(i: number): Promise<void> {
-    if (isRunning(this.process(i))) return;
-    const node = this.c.nodes[i]!;
-    const proc = await spawnNode(
-      'dist/storage-node/main.js',
-      {
-        GRPC_PORT: String(node.port),
-        GRPC_HOST: '127.0.0.1',
-        DATA_DIR: nodeDir(this.c, i),
-        NODE_ID: node.name,
-        DISK_RESERVE_BYTES: String(64 * MiB),
-      },
-      /listening on [^\s]+:(\d+)/,
-    );
-    this.restarted.set(i, proc);
-  }
-
-  /** Waits until the gateway reports every given node healthy again; returns the last listing. */
-  async awaitHealthy(indices: number[], timeoutMs = 30_000): Promise<{ address: string; status: string }[]> {
-    const addresses = indices.map((i) => this.c.nodes[i]!.address);
-    const r = await pollUntil(
-      () => api(`${this.c.gatewayUrl}/admin/nodes`),
-      (r) =>
-        r.status === 200 &&
-        addresses.every((a) => (r.json.nodes as { address: string; status: string }[]).some((n) => n.address === a && n.status === 'healthy')),
-      timeoutMs,
-      200,
-    );
-    return (r.json?.nodes ?? []) as { address: string; status: string }[];
-  }
-
-  async stopRestarted(): Promise<void> {
-    await Promise.all([...this.restarted.values()].map((p) => p.stop(5_000)));
-  }
 }
 
 /** Polls /admin/nodes until the node at `address` is not healthy (the gateway has noticed it is gone). */
