@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
 
+const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
 
 export interface GatewayConfig {
@@ -27,6 +28,13 @@ export interface GatewayConfig {
   idleTimeoutMs: number;
   dbPoolSize: number;
   dbWaitMs: number;
+  nodeDeadAfterMs: number; // a node down this long is dead: its chunks are rebuilt elsewhere
+  healConcurrency: number; // files healed at once by this gateway (0: this gateway does not heal)
+  healBytesPerSecond: number; // read from surviving chunks by all heals together (0: no limit)
+  healLeaseMs: number;
+  repairPollMs: number;
+  scrubIntervalMs: number; // from the end of one scrub pass to the start of the next (0: no scrubbing)
+  scrubBytesPerSecond: number;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +100,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 1000),
     dbWaitMs: integer(env, 'DB_WAIT_MS', 10_000, 100, 600_000),
+    nodeDeadAfterMs: integer(env, 'NODE_DEAD_AFTER_MS', 600_000, 1_000, 30 * 86_400_000),
+    healConcurrency: integer(env, 'HEAL_CONCURRENCY', 2, 0, 64),
+    healBytesPerSecond: integer(env, 'HEAL_RATE_MIB', 64, 0, 100_000) * MiB,
+    healLeaseMs: integer(env, 'HEAL_LEASE_MS', 30_000, 1_000, 3_600_000),
+    repairPollMs: integer(env, 'REPAIR_POLL_MS', 2_000, 50, 600_000),
+    scrubIntervalMs: integer(env, 'SCRUB_INTERVAL_MS', 86_400_000, 0, 365 * 86_400_000),
+    scrubBytesPerSecond: integer(env, 'SCRUB_RATE_MIB', 32, 0, 100_000) * MiB,
   };
   return config;
 }

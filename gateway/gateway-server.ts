@@ -13,6 +13,11 @@ import { NodeRegistry } from './cluster/node-registry.js';
 import { UploadService } from './files/upload-service.js';
 import { DownloadService } from './files/download-service.js';
 import { ErasureCoder } from './data/erasure-code.js';
+import { Healer } from './cluster/healer.js';
+import { Scrubber } from './cluster/scrubber.js';
+import { RepairStore } from './metadata/repair-store.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 
 export interface GatewayServer {
   port: number;
@@ -37,10 +42,12 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
   const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
   await migrateWithRetry(metadata);
-  const registry = new NodeRegistry(metadata, config.nodeTimeoutMs, {
-    failures: config.breakerFailures,
-    recoveries: config.breakerRecoveries,
-  });
+  const registry = new NodeRegistry(
+    metadata,
+    config.nodeTimeoutMs,
+    { failures: config.breakerFailures, recoveries: config.breakerRecoveries },
+    config.nodeDeadAfterMs,
+  );
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
   const janitor = new Janitor(metadata, registry, deleter, config);
@@ -51,14 +58,38 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     if (!coders.has(key)) coders.set(key, new ErasureCoder(k, m));
     return coders.get(key)!;
   };
-  const uploads = new UploadService(config, metadata, registry, deleter, coder);
-  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs);
+  const repair = new RepairStore(metadata.pool);
+  const claimant = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const healer = new Healer(metadata, repair, registry, coder, {
+    claimant,
+    concurrency: config.healConcurrency,
+    bytesPerSecond: config.healBytesPerSecond,
+    leaseMs: config.healLeaseMs,
+    pollMs: config.repairPollMs,
+    deadAfterMs: config.nodeDeadAfterMs,
+    stallMs: config.nodeStallMs,
+    timeoutMs: config.nodeTimeoutMs,
+  });
+  healer.start();
+  const scrubber = new Scrubber(repair, registry, () => healer.nudge(), {
+    claimant,
+    intervalMs: config.scrubIntervalMs,
+    bytesPerSecond: config.scrubBytesPerSecond,
+    leaseMs: config.healLeaseMs,
+    pollMs: config.repairPollMs,
+    timeoutMs: config.nodeTimeoutMs,
+    batch: 200,
+  });
+  if (config.scrubIntervalMs > 0) scrubber.start();
+  const uploads = new UploadService(config, metadata, registry, deleter, coder, healer);
+  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer);
   const app = createApp({
     metadata,
     registry,
     uploads,
     downloads,
     deleter,
+    repair,
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });
 
@@ -75,6 +106,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     databaseUrl,
     async stop() {
       janitor.stop();
+      await scrubber.stop();
+      await healer.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

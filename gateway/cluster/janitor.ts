@@ -50,7 +50,7 @@ export class Janitor {
     }
     const deletions = await this.deleter.deleteDue();
     let orphans = 0;
-    for (const node of this.registry.list().filter((n) => n.status !== 'down')) {
+    for (const node of this.registry.list().filter((n) => n.status !== 'down' && n.status !== 'dead')) {
       orphans += await this.collectOrphans(node.id).catch(() => 0);
     }
     return { staleUploads, deletions, orphans };

@@ -42,7 +42,11 @@ export class NodeRegistry implements NodeAccess {
     private readonly metadata: Metadata,
     private readonly timeoutMs: number,
     private readonly breaker: BreakerSettings = { failures: 3, recoveries: 2 },
+    /** A node down for this long is dead: its chunks are rebuilt elsewhere. */
+    private readonly deadAfterMs = 600_000,
   ) {}
+
+  private readonly startedAt = Date.now();
 
   async start(configured: string[], intervalMs: number): Promise<void> {
     await this.metadata.ensureNodes(configured);
@@ -109,7 +113,7 @@ export class NodeRegistry implements NodeAccess {
       breaker.failure();
       state.error = err instanceof Error ? err.message : String(err);
       // One missed probe is not an outage; the breaker decides when the node counts as down.
-      if (breaker.open || state.status === 'unknown') state.status = breaker.open ? 'down' : 'unknown';
+      if (breaker.open || state.status === 'unknown') state.status = breaker.open ? this.downOrDead(state) : 'unknown';
     }
     await this.metadata
       .recordNodeHealth(id, {
@@ -117,7 +121,7 @@ export class NodeRegistry implements NodeAccess {
         name: state.name ?? undefined,
         total: state.totalSpace ?? undefined,
         available: state.availableSpace ?? undefined,
-        used: state.status === 'down' ? undefined : state.usedSpace,
+        used: state.status === 'down' || state.status === 'dead' ? undefined : state.usedSpace,
       })
       .catch(() => undefined);
     return state;
@@ -144,6 +148,22 @@ export class NodeRegistry implements NodeAccess {
     return this.clients.get(nodeId)!;
   }
 
+  /**
+   * Down, or dead once unseen for `deadAfterMs`, counted from this gateway's start at the earliest: a
+   * cluster started again after a pause must not declare every node dead at its first probe.
+   */
+  private downOrDead(state: NodeState): 'down' | 'dead' {
+    const seen = Math.max(state.lastSeenAt?.getTime() ?? 0, this.startedAt);
+    return Date.now() - seen >= this.deadAfterMs ? 'dead' : 'down';
+  }
+
+  /** What the healer needs to know of a node; undefined for a node this gateway does not know. */
+  view(nodeId: number): { available: boolean; dead: boolean } | undefined {
+    const state = this.states.get(nodeId);
+    if (!state) return undefined;
+    return { available: this.isAvailable(nodeId), dead: state.status === 'dead' };
+  }
+
   isAvailable(nodeId: number): boolean {
     return !this.breakers.get(nodeId)?.open;
   }
@@ -153,7 +173,7 @@ export class NodeRegistry implements NodeAccess {
     breaker.failure();
     const state = this.states.get(nodeId);
     if (state && breaker.open) {
-      state.status = 'down';
+      state.status = this.downOrDead(state);
       state.error = err instanceof Error ? err.message : String(err);
     }
   }

@@ -1,9 +1,10 @@
 // A download from metadata to bytes: reads the range through the stripe reader and records what it
-// found wrong with a chunk, for the healer.
+// found wrong with a chunk, and queues it for the healer.
 import type { NodeAccess } from '../cluster/node-registry.js';
 import type { ChunkRow, FileRow, Metadata } from '../metadata/metadata.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { readFileRange, type Sink } from '../data/stripe-reader.js';
+import type { HealRequests } from '../cluster/healer.js';
 
 export class DownloadService {
   constructor(
@@ -11,6 +12,7 @@ export class DownloadService {
     private readonly access: NodeAccess,
     private readonly coder: (k: number, m: number) => ErasureCoder,
     private readonly stallMs: number,
+    private readonly heals: HealRequests,
   ) {}
 
   read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
@@ -21,6 +23,7 @@ export class DownloadService {
       onFault: (chunk, fault, message) => {
         console.error(`gateway: degraded read of ${file.id}: ${message} (${fault})`);
         void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
+        this.heals.request(file.id, [chunk.chunk_number], `degraded read: ${fault}`);
       },
     });
   }

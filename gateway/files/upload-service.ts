@@ -11,6 +11,7 @@ import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../http
 import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingFile } from '../http/multipart-receiver.js';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { planChunks } from '../cluster/placement.js';
+import type { HealRequests } from '../cluster/healer.js';
 import { chunkLength, chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter } from '../data/stripe-writer.js';
@@ -51,6 +52,7 @@ export class UploadService {
     private readonly registry: NodeRegistry,
     private readonly deleter: ChunkDeleter,
     private readonly coder: (k: number, m: number) => ErasureCoder,
+    private readonly heals: HealRequests,
   ) {
     this.layout = { unit: config.stripeUnit, width: config.dataUnits, parity: config.parityUnits };
   }
@@ -151,6 +153,9 @@ export class UploadService {
         written.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
       );
       if (!file) throw unavailable('the upload was abandoned by the janitor before it completed; retry');
+      // Chunks that failed or had no node to go to are rebuilt by the healer.
+      const missing = written.chunks.filter((c) => c.state === 'missing').map((c) => c.chunkNumber);
+      if (missing.length > 0) this.heals.request(fileId, missing, 'degraded write');
       for (const c of written.chunks) {
         const nodeId = plan.get(c.chunkNumber);
         if (c.state === 'ok' && nodeId) this.registry.stored(nodeId, c.size);

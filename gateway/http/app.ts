@@ -6,6 +6,8 @@ import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { UploadService } from '../files/upload-service.js';
 import type { DownloadService } from '../files/download-service.js';
 import { adminRouter } from './admin-routes.js';
+import { repairRouter } from './repair-routes.js';
+import type { RepairStore } from '../metadata/repair-store.js';
 import { notFound } from './api-error.js';
 import { errorHandler } from './error-handler.js';
 import { filesRouter } from './files-routes.js';
@@ -17,6 +19,7 @@ export function createApp(deps: {
   uploads: UploadService;
   downloads: DownloadService;
   deleter: ChunkDeleter;
+  repair: RepairStore;
   nodes: { full: number; quorum: number };
 }): express.Express {
   const app = express();
@@ -24,6 +27,7 @@ export function createApp(deps: {
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
   app.use(filesRouter(deps));
   app.use(adminRouter(deps.registry));
+  app.use(repairRouter(deps.repair));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${req.path}`);

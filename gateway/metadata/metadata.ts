@@ -26,7 +26,7 @@ export interface NodeRow {
   id: number;
   address: string;
   node_name: string | null;
-  status: 'unknown' | 'healthy' | 'low_space' | 'down';
+  status: 'unknown' | 'healthy' | 'low_space' | 'down' | 'dead';
   total_space: number | null;
   available_space: number | null;
   used_space: number | null;
@@ -140,7 +140,7 @@ export class Metadata {
     id: number,
     health: { status: NodeRow['status']; name?: string; total?: number; available?: number; used?: number },
   ): Promise<void> {
-    const seen = health.status !== 'down';
+    const seen = health.status === 'healthy' || health.status === 'low_space'; // it answered
     await this.pool.query(
       `UPDATE storage_nodes SET status = $2,
          node_name = COALESCE($3, node_name),

@@ -1,0 +1,104 @@
+// Walks every chunk of every file at a bounded rate and asks its node whether it holds it intact
+// (the node checks in place; the bytes do not cross the network). What is absent, short, corrupt or
+// recorded as missing is queued for healing. One pass at a time across all gateways (a lease in
+// scrub_runs); the cursor is saved after each batch, so a pass resumes after a restart.
+import type { RepairStore, ScrubChunk } from '../metadata/repair-store.js';
+import { Throttle } from '../data/throttle.js';
+import { checkChunk } from './chunk-check.js';
+import type { NodeRegistry } from './node-registry.js';
+
+export interface ScrubberSettings {
+  claimant: string;
+  intervalMs: number; // from the end of one pass to the start of the next
+  bytesPerSecond: number; // chunk bytes verified per second (0: no limit)
+  leaseMs: number;
+  pollMs: number;
+  timeoutMs: number;
+  batch: number;
+}
+
+export class Scrubber {
+  private readonly throttle: Throttle;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: RepairStore,
+    private readonly registry: NodeRegistry,
+    private readonly onQueued: () => void,
+    private readonly settings: ScrubberSettings,
+  ) {
+    this.throttle = new Throttle(settings.bytesPerSecond);
+  }
+
+  start(): void {
+    const tick = (): void => {
+      this.running ??= this.runOnce()
+        .catch((err: unknown) => console.error(`scrubber: ${err instanceof Error ? err.message : String(err)}`))
+        .finally(() => (this.running = null));
+    };
+    tick();
+    this.timer = setInterval(tick, this.settings.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Works on the current pass (or starts one when due) until it ends or the lease is lost. */
+  async runOnce(): Promise<void> {
+    const run = await this.store.claimScrub(this.settings.claimant, this.settings.leaseMs, this.settings.intervalMs);
+    if (!run) return;
+    let cursor: { fileId: string | null; chunk: number | null } = { fileId: run.cursorFileId, chunk: run.cursorChunk };
+    while (!this.stopped) {
+      const chunks = await this.store.chunksAfter(cursor.fileId, cursor.chunk, this.settings.batch);
+      let bytes = 0;
+      let problems = 0;
+      for (const chunk of chunks) {
+        if (this.stopped) break;
+        await this.throttle.take(chunk.size);
+        const problem = await this.inspect(chunk);
+        if (problem) {
+          problems += 1;
+          await this.store.queueHeal(chunk.fileId, [chunk.chunkNumber], `scrub: ${problem}`);
+          this.onQueued();
+        }
+        bytes += chunk.size;
+        cursor = { fileId: chunk.fileId, chunk: chunk.chunkNumber };
+      }
+      const last = chunks.at(-1) ?? null;
+      const finished = chunks.length < this.settings.batch && !this.stopped;
+      const kept = await this.store.scrubProgress(run.id, this.settings.claimant, this.settings.leaseMs, {
+        cursor: last,
+        chunks: chunks.length,
+        bytes,
+        problems,
+        finished,
+      });
+      if (!kept || finished) return;
+    }
+  }
+
+  /** What is wrong with a chunk, or null when it is fine or cannot be judged now (node down). */
+  private async inspect(chunk: ScrubChunk): Promise<string | null> {
+    if (chunk.state !== 'ok' || chunk.nodeId === null || chunk.address === null) return `chunk ${chunk.state}, not on any node`;
+    const view = this.registry.view(chunk.nodeId);
+    if (view?.dead) return `node ${chunk.address} is dead`;
+    if (!view?.available) return null; // down, not dead: NODE_DEAD_AFTER_MS decides
+    try {
+      const condition = await checkChunk(
+        this.registry.clientFor(chunk.nodeId, chunk.address),
+        chunk.chunkId,
+        chunk.size,
+        this.settings.timeoutMs,
+      );
+      return condition.intact ? null : condition.problem;
+    } catch {
+      return null; // the node did not answer: its health decides, not this chunk
+    }
+  }
+}

@@ -1,0 +1,82 @@
+// Rebuilds chunks of a file from its other chunks: reads the whole file through the stripe reader
+// (which decodes around the chunks being rebuilt), codes it again stripe by stripe, and sends only
+// the rebuilt chunks to their new nodes. The SHA-256 of what was read must equal the file's checksum,
+// so a rebuild never writes bytes that differ from what was uploaded.
+import type { NodeAccess } from '../cluster/node-registry.js';
+import type { NodeClient } from '../cluster/node-client.js';
+import type { ChunkRow } from '../metadata/metadata.js';
+import { ChunkSender } from './chunk-sender.js';
+import type { ErasureCoder } from './erasure-code.js';
+import { readFileRange, type StoredFile } from './stripe-reader.js';
+import { StripeWriter } from './stripe-writer.js';
+import { chunkLength } from './stripe-layout.js';
+import type { Throttle } from './throttle.js';
+
+export interface RebuildOptions {
+  access: NodeAccess;
+  coder: (k: number, m: number) => ErasureCoder;
+  stallMs: number;
+  throttle: Throttle;
+  signal: AbortSignal;
+}
+
+export class RebuildError extends Error {}
+
+/**
+ * Writes the chunks in `targets` (chunk number -> node) from the file's other chunks. Resolves with
+ * the size of each rebuilt chunk once every node holds its chunk durably; rejects if any target
+ * failed, the file could not be read, or its bytes no longer match its checksum.
+ */
+export async function rebuildChunks(
+  file: StoredFile & { checksum: string },
+  chunks: ChunkRow[],
+  targets: Map<number, NodeClient>,
+  options: RebuildOptions,
+): Promise<Map<number, number>> {
+  const layout = { unit: file.stripe_unit, width: file.stripe_width, parity: file.parity_width };
+  const byNumber = new Map(chunks.map((c) => [c.chunk_number, c]));
+  // The chunks being rebuilt are not read from, whatever their state says.
+  const sources = chunks.map((c) => (targets.has(c.chunk_number) ? { ...c, state: 'healing' as const } : c));
+  const writer = new StripeWriter(
+    layout,
+    options.coder(layout.width, layout.parity),
+    (n) => {
+      const node = targets.get(n);
+      return node ? new ChunkSender(node, byNumber.get(n)!.chunk_id, options.stallMs) : null;
+    },
+    layout.width + layout.parity, // the writer never gives up for the chunks it does not write
+  );
+  const aborted = (): void => writer.abort();
+  options.signal.addEventListener('abort', aborted);
+  try {
+    await readFileRange(
+      file,
+      sources,
+      0,
+      file.size,
+      async (bytes) => {
+        if (options.signal.aborted) throw new RebuildError('rebuild cancelled');
+        await options.throttle.take(bytes.length);
+        await writer.write(bytes);
+      },
+      { access: options.access, coder: options.coder, stallMs: options.stallMs, onFault: () => undefined },
+    );
+    const written = await writer.finish();
+    if (written.size !== file.size || written.checksum !== file.checksum) {
+      throw new RebuildError(`file ${file.id} read back as ${written.size} bytes with SHA-256 ${written.checksum}, expected ${file.checksum}`);
+    }
+    const sizes = new Map<number, number>();
+    for (const n of targets.keys()) {
+      const chunk = written.chunks.find((c) => c.chunkNumber === n);
+      if (!chunk || chunk.state !== 'ok') throw new RebuildError(`chunk ${n} could not be written: ${chunk?.error ?? 'not written'}`);
+      if (chunk.size !== chunkLength(file.size, n, layout)) throw new RebuildError(`chunk ${n} has the wrong length`);
+      sizes.set(n, chunk.size);
+    }
+    return sizes;
+  } catch (err) {
+    writer.abort();
+    throw err;
+  } finally {
+    options.signal.removeEventListener('abort', aborted);
+  }
+}

@@ -1,0 +1,385 @@
+// All SQL of self-repair: the heal queue (claimed with leases and SKIP LOCKED), the switch of a
+// rebuilt chunk to its new node, heal history, scrub passes and the redundancy report.
+import type pg from 'pg';
+import { inTransaction } from './metadata.js';
+
+export interface HealJob {
+  fileId: string;
+  chunkNumbers: number[];
+  reason: string;
+  attempts: number;
+}
+
+export interface ChunkMove {
+  chunkNumber: number;
+  fromNode: number | null;
+  toNode: number;
+  size: number;
+}
+
+export interface ScrubRun {
+  id: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  cursorFileId: string | null;
+  cursorChunk: number | null;
+  chunksChecked: number;
+  bytesChecked: number;
+  problemsFound: number;
+}
+
+export interface ScrubChunk {
+  fileId: string;
+  chunkNumber: number;
+  chunkId: string;
+  nodeId: number | null;
+  address: string | null;
+  size: number;
+  state: string;
+}
+
+export interface RedundancyReport {
+  files: number;
+  fully_redundant: number;
+  degraded: { missing_chunks: number; files: number; bytes: number }[];
+  unreadable: number;
+  bytes_at_risk: number;
+  heal_queue: { files: number; chunks: number; due: number; claimed: number };
+  heals: { done: number; failed: number; bytes: number; last_at: Date | null };
+}
+
+const ms = (n: number): string => `${Math.max(0, Math.round(n))} milliseconds`;
+
+/** Chunks on a node that is down or dead, or not in state ok, do not count as surviving. */
+const LOST = `NOT (c.state = 'ok' AND n.status IS NOT NULL AND n.status NOT IN ('down', 'dead'))`;
+
+function scrubRun(r: Record<string, unknown>): ScrubRun {
+  return {
+    id: Number(r.id),
+    startedAt: r.started_at as Date,
+    finishedAt: (r.finished_at as Date | null) ?? null,
+    cursorFileId: (r.cursor_file_id as string | null) ?? null,
+    cursorChunk: (r.cursor_chunk as number | null) ?? null,
+    chunksChecked: Number(r.chunks_checked),
+    bytesChecked: Number(r.bytes_checked),
+    problemsFound: Number(r.problems_found),
+  };
+}
+
+export class RepairStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  // ---- the heal queue ----
+
+  /** Queues chunks of a completed file for healing (merged with what is queued already). */
+  async queueHeal(fileId: string, chunkNumbers: number[], reason: string, delayMs = 0): Promise<void> {
+    if (chunkNumbers.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO heal_queue (file_id, chunk_numbers, reason, next_attempt_at)
+       SELECT f.id, $2::int[], $3, now() + $4::interval FROM files f WHERE f.id = $1 AND f.status = 'completed'
+       ON CONFLICT (file_id) DO UPDATE
+         SET chunk_numbers = ARRAY(SELECT DISTINCT x FROM unnest(heal_queue.chunk_numbers || EXCLUDED.chunk_numbers) x ORDER BY x),
+             reason = EXCLUDED.reason,
+             next_attempt_at = LEAST(heal_queue.next_attempt_at, EXCLUDED.next_attempt_at)`,
+      [fileId, chunkNumbers, reason.slice(0, 500), ms(delayMs)],
+    );
+  }
+
+  /** Queues every chunk a node holds (the node is dead, or drained). Returns the files queued. */
+  async queueNodeChunks(nodeId: number, reason: string): Promise<number> {
+    const r = await this.pool.query(
+      `INSERT INTO heal_queue (file_id, chunk_numbers, reason)
+       SELECT c.file_id, array_agg(c.chunk_number ORDER BY c.chunk_number), $2
+       FROM chunks c JOIN files f ON f.id = c.file_id AND f.status = 'completed'
+       WHERE c.node_id = $1 GROUP BY c.file_id
+       ON CONFLICT (file_id) DO UPDATE
+         SET chunk_numbers = ARRAY(SELECT DISTINCT x FROM unnest(heal_queue.chunk_numbers || EXCLUDED.chunk_numbers) x ORDER BY x),
+             reason = EXCLUDED.reason, next_attempt_at = LEAST(heal_queue.next_attempt_at, now())`,
+      [nodeId, reason.slice(0, 500)],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  /**
+   * Claims the due file that has lost the most chunks (the closest to being lost) for `leaseMs`.
+   * SKIP LOCKED keeps two gateways claiming at the same moment from waiting on, or taking, one row.
+   */
+  async claimHeal(claimant: string, leaseMs: number): Promise<HealJob | null> {
+    const r = await this.pool.query<{ file_id: string; chunk_numbers: number[]; reason: string; attempts: number }>(
+      `WITH pick AS (
+         SELECT q.file_id FROM heal_queue q
+         WHERE q.next_attempt_at <= now() AND (q.claimed_until IS NULL OR q.claimed_until < now())
+         ORDER BY (SELECT count(*) FROM chunks c LEFT JOIN storage_nodes n ON n.id = c.node_id
+                   WHERE c.file_id = q.file_id AND (${LOST} OR c.chunk_number = ANY (q.chunk_numbers))) DESC,
+                  q.queued_at
+         LIMIT 1 FOR UPDATE OF q SKIP LOCKED)
+       UPDATE heal_queue q SET claimed_by = $1, claimed_until = now() + $2::interval, attempts = q.attempts + 1
+       FROM pick WHERE q.file_id = pick.file_id
+       RETURNING q.file_id, q.chunk_numbers, q.reason, q.attempts`,
+      [claimant, ms(leaseMs)],
+    );
+    const row = r.rows[0];
+    return row ? { fileId: row.file_id, chunkNumbers: row.chunk_numbers, reason: row.reason, attempts: row.attempts } : null;
+  }
+
+  /** Extends a claim; false when it was lost (it ran out and another gateway took the file). */
+  async renewClaim(fileId: string, claimant: string, leaseMs: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE heal_queue SET claimed_until = now() + $3::interval WHERE file_id = $1 AND claimed_by = $2`,
+      [fileId, claimant, ms(leaseMs)],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Gives a claim back. `done` chunk numbers leave the queue (the row goes when none is left); the
+   * rest are tried again after `retryMs`.
+   */
+  async releaseClaim(fileId: string, claimant: string, done: number[], retryMs: number, error: string | null): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      const r = await c.query<{ left: number }>(
+        `UPDATE heal_queue
+         SET chunk_numbers = ARRAY(SELECT x FROM unnest(chunk_numbers) x WHERE NOT (x = ANY ($3::int[])) ORDER BY x),
+             claimed_by = NULL, claimed_until = NULL, next_attempt_at = now() + $4::interval, last_error = $5,
+             attempts = CASE WHEN $5::text IS NULL THEN 0 ELSE attempts END
+         WHERE file_id = $1 AND claimed_by = $2
+         RETURNING cardinality(chunk_numbers) AS left`,
+        [fileId, claimant, done, ms(retryMs), error?.slice(0, 500) ?? null],
+      );
+      if (r.rows[0]?.left === 0) await c.query('DELETE FROM heal_queue WHERE file_id = $1 AND claimed_by IS NULL', [fileId]);
+    });
+  }
+
+  /** Marks chunks about to be rebuilt, so that reads leave them alone meanwhile. */
+  async markHealing(fileId: string, chunkNumbers: number[]): Promise<void> {
+    await this.pool.query(
+      `UPDATE chunks SET state = 'healing' WHERE file_id = $1 AND chunk_number = ANY ($2::int[])`,
+      [fileId, chunkNumbers],
+    );
+  }
+
+  /** A rebuild that failed: the chunks stay untrusted ('missing') until a later attempt succeeds. */
+  async markMissing(fileId: string, chunkNumbers: number[]): Promise<void> {
+    await this.pool.query(
+      `UPDATE chunks SET state = 'missing' WHERE file_id = $1 AND chunk_number = ANY ($2::int[]) AND state = 'healing'`,
+      [fileId, chunkNumbers],
+    );
+  }
+
+  /**
+   * Points rebuilt chunks at their new nodes, in one transaction with the deletion of the old
+   * copies (queued), the end of their faults and the heal history. Returns the moves that could not
+   * be applied because the file or the chunk row is gone (deleted meanwhile): their new copies are
+   * queued for deletion instead.
+   */
+  async switchChunks(fileId: string, moves: ChunkMove[], claimant: string): Promise<ChunkMove[]> {
+    return inTransaction(this.pool, async (c) => {
+      const file = await c.query('SELECT id FROM files WHERE id = $1 FOR UPDATE', [fileId]);
+      const orphaned: ChunkMove[] = [];
+      for (const move of moves) {
+        const updated =
+          file.rowCount === 0
+            ? { rows: [] as { chunk_id: string }[] }
+            : await c.query<{ chunk_id: string }>(
+                `UPDATE chunks SET node_id = $3, state = 'ok', size = $4
+                 WHERE file_id = $1 AND chunk_number = $2 AND node_id IS NOT DISTINCT FROM $5
+                 RETURNING chunk_id`,
+                [fileId, move.chunkNumber, move.toNode, move.size, move.fromNode],
+              );
+        const chunkId = updated.rows[0]?.chunk_id;
+        if (!chunkId) {
+          orphaned.push(move);
+          continue;
+        }
+        if (move.fromNode !== null && move.fromNode !== move.toNode) {
+          await c.query(
+            `INSERT INTO chunk_deletions (node_id, chunk_id) VALUES ($1, $2)
+             ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()`,
+            [move.fromNode, chunkId],
+          );
+        }
+        await c.query('DELETE FROM chunk_faults WHERE file_id = $1 AND chunk_number = $2', [fileId, move.chunkNumber]);
+        await c.query(
+          `INSERT INTO heal_events (file_id, chunk_number, from_node, to_node, healed_by, ok, bytes)
+           VALUES ($1, $2, $3, $4, $5, true, $6)`,
+          [fileId, move.chunkNumber, move.fromNode, move.toNode, claimant, move.size],
+        );
+      }
+      return orphaned;
+    });
+  }
+
+  async recordHealFailure(fileId: string, chunkNumbers: number[], claimant: string, error: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO heal_events (file_id, chunk_number, healed_by, ok, error)
+       SELECT $1, unnest($2::int[]), $3, false, $4`,
+      [fileId, chunkNumbers, claimant, error.slice(0, 500)],
+    );
+  }
+
+  /** Nodes that a copy of `chunkId` may still be deleted from (not safe targets for a rebuild). */
+  async pendingDeletionNodes(chunkIds: string[]): Promise<Map<string, Set<number>>> {
+    const r = await this.pool.query<{ chunk_id: string; node_id: number }>(
+      'SELECT chunk_id, node_id FROM chunk_deletions WHERE chunk_id = ANY ($1::text[])',
+      [chunkIds],
+    );
+    const map = new Map<string, Set<number>>();
+    for (const row of r.rows) {
+      if (!map.has(row.chunk_id)) map.set(row.chunk_id, new Set());
+      map.get(row.chunk_id)!.add(row.node_id);
+    }
+    return map;
+  }
+
+  // ---- scrubbing ----
+
+  /**
+   * The scrub pass to work on: the unfinished one (if its lease is free), or a new one when the
+   * last finished at least `intervalMs` ago. Null: nothing to do now, or another gateway scrubs.
+   */
+  async claimScrub(claimant: string, leaseMs: number, intervalMs: number): Promise<ScrubRun | null> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query('LOCK TABLE scrub_runs IN SHARE ROW EXCLUSIVE MODE');
+      const open = await c.query('SELECT * FROM scrub_runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1');
+      const current = open.rows[0] as Record<string, unknown> | undefined;
+      if (current) {
+        const until = current.claimed_until as Date | null;
+        if (current.claimed_by !== claimant && until && until.getTime() > Date.now()) return null;
+        const r = await c.query(
+          `UPDATE scrub_runs SET claimed_by = $2, claimed_until = now() + $3::interval WHERE id = $1 RETURNING *`,
+          [current.id, claimant, ms(leaseMs)],
+        );
+        return scrubRun(r.rows[0] as Record<string, unknown>);
+      }
+      const last = await c.query<{ finished_at: Date }>(
+        `SELECT finished_at FROM scrub_runs WHERE finished_at > now() - $1::interval LIMIT 1`,
+        [ms(intervalMs)],
+      );
+      if (last.rowCount) return null;
+      const r = await c.query(
+        `INSERT INTO scrub_runs (claimed_by, claimed_until) VALUES ($1, now() + $2::interval) RETURNING *`,
+        [claimant, ms(leaseMs)],
+      );
+      return scrubRun(r.rows[0] as Record<string, unknown>);
+    });
+  }
+
+  /** The next chunks of completed files after the cursor, in (file_id, chunk_number) order. */
+  async chunksAfter(fileId: string | null, chunkNumber: number | null, limit: number): Promise<ScrubChunk[]> {
+    const r = await this.pool.query<{
+      file_id: string;
+      chunk_number: number;
+      chunk_id: string;
+      node_id: number | null;
+      address: string | null;
+      size: number;
+      state: string;
+    }>(
+      `SELECT c.file_id, c.chunk_number, c.chunk_id, c.node_id, n.address, c.size, c.state
+       FROM chunks c JOIN files f ON f.id = c.file_id AND f.status = 'completed'
+       LEFT JOIN storage_nodes n ON n.id = c.node_id
+       WHERE $1::uuid IS NULL OR (c.file_id, c.chunk_number) > ($1::uuid, $2::int)
+       ORDER BY c.file_id, c.chunk_number LIMIT $3`,
+      [fileId, chunkNumber ?? -1, limit],
+    );
+    return r.rows.map((x) => ({
+      fileId: x.file_id,
+      chunkNumber: x.chunk_number,
+      chunkId: x.chunk_id,
+      nodeId: x.node_id,
+      address: x.address,
+      size: x.size,
+      state: x.state,
+    }));
+  }
+
+  /** Moves the cursor on and renews the lease; false when the lease was lost. */
+  async scrubProgress(
+    runId: number,
+    claimant: string,
+    leaseMs: number,
+    step: { cursor: ScrubChunk | null; chunks: number; bytes: number; problems: number; finished: boolean },
+  ): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE scrub_runs SET
+         cursor_file_id = COALESCE($4, cursor_file_id), cursor_chunk = COALESCE($5, cursor_chunk),
+         chunks_checked = chunks_checked + $6, bytes_checked = bytes_checked + $7, problems_found = problems_found + $8,
+         finished_at = CASE WHEN $9 THEN now() ELSE NULL END,
+         claimed_until = CASE WHEN $9 THEN NULL ELSE now() + $3::interval END,
+         claimed_by = CASE WHEN $9 THEN NULL ELSE claimed_by END
+       WHERE id = $1 AND claimed_by = $2`,
+      [
+        runId,
+        claimant,
+        ms(leaseMs),
+        step.cursor?.fileId ?? null,
+        step.cursor?.chunkNumber ?? null,
+        step.chunks,
+        step.bytes,
+        step.problems,
+        step.finished,
+      ],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async scrubRuns(): Promise<{ current: ScrubRun | null; last: ScrubRun | null; totalChunks: number }> {
+    const [current, last, total] = await Promise.all([
+      this.pool.query('SELECT * FROM scrub_runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1'),
+      this.pool.query('SELECT * FROM scrub_runs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1'),
+      this.pool.query<{ n: number }>(
+        `SELECT count(*)::int8 AS n FROM chunks c JOIN files f ON f.id = c.file_id AND f.status = 'completed'`,
+      ),
+    ]);
+    const run = (rows: unknown[]): ScrubRun | null => (rows[0] ? scrubRun(rows[0] as Record<string, unknown>) : null);
+    return { current: run(current.rows), last: run(last.rows), totalChunks: total.rows[0]!.n };
+  }
+
+  // ---- the report ----
+
+  async redundancy(): Promise<RedundancyReport> {
+    const [byLoss, queue, heals] = await Promise.all([
+      this.pool.query<{ lost: number; parity: number; files: number; bytes: number }>(
+        `WITH per_file AS (
+           SELECT f.id, f.size, f.parity_width, count(c.file_id) FILTER (WHERE ${LOST})::int AS lost
+           FROM files f LEFT JOIN chunks c ON c.file_id = f.id LEFT JOIN storage_nodes n ON n.id = c.node_id
+           WHERE f.status = 'completed' GROUP BY f.id)
+         SELECT lost, parity_width AS parity, count(*)::int8 AS files, COALESCE(sum(size), 0)::int8 AS bytes
+         FROM per_file GROUP BY lost, parity_width ORDER BY lost`,
+      ),
+      this.pool.query<{ files: number; chunks: number; due: number; claimed: number }>(
+        `SELECT count(*)::int8 AS files, COALESCE(sum(cardinality(chunk_numbers)), 0)::int8 AS chunks,
+                count(*) FILTER (WHERE next_attempt_at <= now())::int8 AS due,
+                count(*) FILTER (WHERE claimed_until > now())::int8 AS claimed
+         FROM heal_queue`,
+      ),
+      this.pool.query<{ done: number; failed: number; bytes: number; last_at: Date | null }>(
+        `SELECT count(*) FILTER (WHERE ok)::int8 AS done, count(*) FILTER (WHERE NOT ok)::int8 AS failed,
+                COALESCE(sum(bytes) FILTER (WHERE ok), 0)::int8 AS bytes, max(at) AS last_at
+         FROM heal_events`,
+      ),
+    ]);
+    const files = byLoss.rows.reduce((a, r) => a + r.files, 0);
+    const degraded = new Map<number, { files: number; bytes: number }>();
+    let unreadable = 0;
+    let atRisk = 0;
+    for (const r of byLoss.rows) {
+      if (r.lost === 0) continue;
+      atRisk += r.bytes;
+      if (r.lost > r.parity) unreadable += r.files;
+      else {
+        const d = degraded.get(r.lost) ?? { files: 0, bytes: 0 };
+        degraded.set(r.lost, { files: d.files + r.files, bytes: d.bytes + r.bytes });
+      }
+    }
+    return {
+      files,
+      fully_redundant: byLoss.rows.filter((r) => r.lost === 0).reduce((a, r) => a + r.files, 0),
+      degraded: [...degraded].sort(([a], [b]) => a - b).map(([missing, d]) => ({ missing_chunks: missing, ...d })),
+      unreadable,
+      bytes_at_risk: atRisk,
+      heal_queue: queue.rows[0]!,
+      heals: heals.rows[0]!,
+    };
+  }
+}
