@@ -25,12 +25,15 @@ import {
   health,
   listChunks,
   putChunk,
+  peakResidentBytes,
+  resetPeakResident,
   residentBytes,
   sampleMemory,
   sha256,
   statChunk,
   storedFiles,
   streamChunk,
+  verifyChunk,
   waitFor,
   xxh64Blocks,
 } from './helpers/storage-client.js';
@@ -787,12 +790,102 @@ describe('block checksums: verified reads, bitrot on disk, checked writes', () =
     expectBlockAnswer(await getChunkMessages(client, 'old-format', { withBlockChecksums: true }), data, 0, data.length, 'v1 full');
     expectBlockAnswer(await getChunkMessages(client, 'old-format', { offset: 70_000, length: 5, withBlockChecksums: true }), data, 70_000, 5, 'v1 range');
     expect(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true })).toEqual([]);
+    // VerifyChunk checks a format-1 chunk by its SHA-256 (there is no table to name a block).
+    expect(await verifyChunk(client, 'old-format')).toEqual({ exists: true, size: data.length, ok: true, badBlocks: [], errorMessage: '' });
+    expect(await verifyChunk(client, 'old-empty')).toEqual({ exists: true, size: 0, ok: true, badBlocks: [], errorMessage: '' });
+    await flipByte(paths.data, 64 + MiB);
+    const rotten = await verifyChunk(client, 'old-format');
+    expect([rotten.exists, rotten.ok, rotten.badBlocks]).toEqual([true, false, []]);
+    expect(rotten.errorMessage).toMatch(/old-format.*hashes to/);
     await deleteChunk(client, 'old-format');
     expect((await health(client)).usedSpace).toBe(0);
     // Rewritten, a chunk takes the new format.
     await putChunk(client, 'old-empty', data);
     expectBlockAnswer(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true }), data, 0, data.length, 'rewritten');
     expect((await stat(paths.empty)).size).toBe(64 + data.length + Math.ceil(data.length / BLOCK) * 8);
+  });
+});
+
+describe('VerifyChunk: block checksums checked in place', () => {
+  const node = sharedNode();
+  const intact = (size: number) => ({ exists: true, size, ok: true, badBlocks: [], errorMessage: '' });
+
+  it('a healthy chunk is ok, with its size; an empty one too', async () => {
+    const { client } = node();
+    const data = randomBytes(5 * BLOCK + 123); // six blocks, the last one short
+    await putChunk(client, 'verify-good', data);
+    expect(await verifyChunk(client, 'verify-good')).toEqual(intact(data.length));
+    await putChunk(client, 'verify-empty', Buffer.alloc(0));
+    expect(await verifyChunk(client, 'verify-empty')).toEqual(intact(0));
+  });
+
+  it('a flipped byte on disk is ok = false naming exactly the damaged blocks, in the data or in the stored table', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(3 * MiB + 1000); // blocks 0..48
+    await putChunk(client, 'verify-rot', data);
+    const path = await chunkFile(proc.dataDir, 'verify-rot');
+    await flipByte(path, 64 + MiB + 70_000); // block 17
+    let v = await verifyChunk(client, 'verify-rot');
+    expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, data.length, false, [17]]);
+    expect(v.errorMessage).toMatch(/verify-rot.*block 17/);
+
+    await flipByte(path, 64 + 3); // block 0
+    await flipByte(path, 64 + data.length - 1); // the last, short block 48
+    await flipByte(path, 64 + data.length + 30 * 8 + 2); // block 30's stored checksum
+    v = await verifyChunk(client, 'verify-rot');
+    expect([v.ok, v.badBlocks]).toEqual([false, [0, 17, 30, 48]]);
+    // GetChunk agrees on the first of them.
+    await expectBitrot(getChunk(client, 'verify-rot'), 'verify-rot', 0, 'get after verify');
+  });
+
+  it('a truncated or lengthened file and a damaged header are ok = false with the reason; the chunk still exists', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(2 * BLOCK + 5);
+    for (const id of ['verify-short', 'verify-long', 'verify-header']) await putChunk(client, id, data);
+
+    await truncate(await chunkFile(proc.dataDir, 'verify-short'), 64 + BLOCK);
+    let v = await verifyChunk(client, 'verify-short');
+    expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, data.length, false, []]);
+    expect(v.errorMessage).toMatch(new RegExp(`verify-short.*${64 + BLOCK} bytes on disk`));
+
+    await writeFile(await chunkFile(proc.dataDir, 'verify-long'), Buffer.alloc(1), { flag: 'a' });
+    v = await verifyChunk(client, 'verify-long');
+    expect([v.exists, v.ok]).toEqual([true, false]);
+    expect(v.errorMessage).toMatch(/verify-long.*bytes on disk/);
+
+    await flipByte(await chunkFile(proc.dataDir, 'verify-header'), 45); // inside the size field
+    v = await verifyChunk(client, 'verify-header');
+    expect([v.exists, v.ok, v.badBlocks]).toEqual([true, false, []]);
+    expect(v.errorMessage).toMatch(/verify-header.*damaged header/);
+  });
+
+  it('an unknown id is exists = false (not an error); an invalid id is INVALID_ARGUMENT', async () => {
+    const { client } = node();
+    expect(await verifyChunk(client, 'verify-never-stored')).toEqual({ exists: false, size: 0, ok: false, badBlocks: [], errorMessage: '' });
+    for (const id of INVALID_IDS) expect(await grpcCode(verifyChunk(client, id)), JSON.stringify(id)).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('a 64 MiB chunk is read whole on the node and verified with its memory not growing by the chunk size', async () => {
+    const { client, proc } = node();
+    const pid = proc.child.pid!;
+    const size = 64 * MiB;
+    const data = randomBytes(size);
+    await putChunk(client, 'verify-big', data);
+    await flipByte(await chunkFile(proc.dataDir, 'verify-big'), 64 + 1000 * BLOCK + 1); // block 1000 of 1024
+    // Let the node settle after taking the chunk, then measure its peak over the verifications alone.
+    await new Promise((r) => setTimeout(r, 500));
+    await resetPeakResident(pid);
+    const before = await residentBytes(pid);
+    const readBefore = await bytesRead(pid);
+    for (let i = 0; i < 3; i++) {
+      const v = await verifyChunk(client, 'verify-big');
+      expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, size, false, [1000]]);
+    }
+    const peak = await peakResidentBytes(pid);
+    const read = (await bytesRead(pid)) - readBefore;
+    console.log(`VerifyChunk of 64 MiB x3: node read ${(read / MiB).toFixed(1)} MiB, resident ${(before / MiB).toFixed(1)} MiB before, peak ${(peak / MiB).toFixed(1)} MiB`);
+    expect(read).toBeGreaterThanOrEqual(3 * size); // every byte was read, on the node
+    expect(peak - before).toBeLessThan(16 * MiB);
   });
 });
 
