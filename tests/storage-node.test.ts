@@ -7,6 +7,8 @@ import { mkdir, mkdtemp, open, rm, stat, statfs, truncate, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createServer as createHttpServer } from 'node:http';
+import { freePort } from './bench/bench-support.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createStorageClient, limitReadAhead, type StorageServiceClient } from '../proto/storage-proto.js';
@@ -962,6 +964,41 @@ describe('the node process', () => {
     );
   });
 
+  it('with JOIN_URL it keeps announcing its address, logs each change of outcome once, and serves whatever the gateway does', async () => {
+    // A stand-in for the gateway's POST /admin/nodes on a port that answers nothing at first.
+    const requests: unknown[] = [];
+    let answer = { status: 201, body: { id: 42 } as object };
+    const gateway = createHttpServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        requests.push({ method: req.method, url: req.url, body: JSON.parse(text) as unknown });
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+      });
+    });
+    const port = await freePort();
+    undoAfterTest.push(() => new Promise((r) => gateway.close(r)));
+    const { client, proc } = await nodeForTest({ JOIN_URL: `http://127.0.0.1:${port}/`, ANNOUNCE_INTERVAL_MS: '100' });
+    const lines = (re: RegExp): string[] => proc.output().split('\n').filter((l) => re.test(l));
+
+    await new Promise((r) => setTimeout(r, 1500)); // about 15 failed attempts
+    expect(lines(/announcing .* failed/), proc.output()).toHaveLength(1);
+    expect(lines(/announcing .* failed/)[0]).toContain(`127.0.0.1:${proc.port}`);
+    expect((await health(client)).status).toBe('healthy');
+
+    gateway.listen(port, '127.0.0.1');
+    expect(await waitFor(async () => requests.length >= 5, 10_000)).toBe(true);
+    expect(requests[0]).toEqual({ method: 'POST', url: '/admin/nodes', body: { address: `127.0.0.1:${proc.port}` } });
+    expect(lines(/announced 127\.0\.0\.1:\d+ to .*registered as node 42/), proc.output()).toHaveLength(1);
+
+    answer = { status: 400, body: { error: 'no storage node answered', code: 'NodeUnreachable' } };
+    const seen = requests.length;
+    expect(await waitFor(async () => requests.length >= seen + 5, 10_000)).toBe(true);
+    expect(lines(/refused with 400 \(NodeUnreachable/), proc.output()).toHaveLength(1);
+    expect(lines(/announc/), proc.output()).toHaveLength(3);
+    expect(proc.child.exitCode).toBeNull();
+  });
+
   it('a bad configuration value stops the process at start with a non-zero exit and one clear line', async () => {
     const dataDir = await tempDirForTest();
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
@@ -969,6 +1006,10 @@ describe('the node process', () => {
       [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
       [{ DISK_RESERVE_BYTES: '-1' }, 'DISK_RESERVE_BYTES'],
       [{ PUT_IDLE_TIMEOUT_MS: '5' }, 'PUT_IDLE_TIMEOUT_MS'],
+      [{ JOIN_URL: 'gateway:8080' }, 'JOIN_URL'],
+      [{ ADVERTISE_ADDRESS: 'http://127.0.0.1:1/', JOIN_URL: 'http://127.0.0.1:8080' }, 'ADVERTISE_ADDRESS'],
+      [{ JOIN_URL: 'http://gateway.example:8080' }, 'ADVERTISE_ADDRESS'],
+      [{ ANNOUNCE_INTERVAL_MS: '10', JOIN_URL: 'http://127.0.0.1:8080' }, 'ANNOUNCE_INTERVAL_MS'],
     ];
     for (const [env, name] of cases) {
       const child = spawn(process.execPath, [join(ROOT, 'dist/storage-node/main.js')], {
