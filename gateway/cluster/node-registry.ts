@@ -68,12 +68,16 @@ export class NodeRegistry implements NodeAccess {
     for (const c of this.clients.values()) c.close();
   }
 
-  /** Picks up nodes registered elsewhere, drops those removed elsewhere, and probes every node once. */
+  /** Picks up nodes registered, moved or removed elsewhere, and probes every node once. */
   async refresh(): Promise<void> {
     const listedAt = Date.now();
     try {
       const rows = await this.metadata.listNodes();
-      for (const row of rows) this.track(row);
+      for (const row of rows) {
+        this.track(row);
+        // Moved by another gateway's registration (see register).
+        if (this.states.get(row.id)!.address !== row.address) this.readdress(row);
+      }
       const listed = new Set(rows.map((r) => r.id));
       // A node tracked after the listing began may be missing from it only because it is new.
       for (const id of this.states.keys()) if (!listed.has(id) && this.trackedSince.get(id)! < listedAt) this.forget(id);
