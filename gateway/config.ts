@@ -1,6 +1,7 @@
 // Configuration of the gateway, read from the environment and validated at start.
 import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
+import { parseNodeAddress } from '../proto/node-address.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -48,20 +49,11 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-const ADDRESS = /^[A-Za-z0-9_.-]+:\d{1,5}$/;
-
-export function parseNodeAddress(raw: string): string | null {
-  const address = raw.trim();
-  if (!ADDRESS.test(address)) return null;
-  const port = Number(address.slice(address.lastIndexOf(':') + 1));
-  return port >= 1 && port <= 65535 ? address : null;
-}
-
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const nodesRaw = env.STORAGE_NODES?.trim() || [1, 2, 3, 4, 5, 6].map((i) => `127.0.0.1:${50050 + i}`).join(',');
   const storageNodes = nodesRaw.split(',').map((a) => {
-    const address = parseNodeAddress(a);
-    if (!address) throw new ConfigError(`STORAGE_NODES entry ${JSON.stringify(a)} is not host:port`);
+    const { address, problem } = parseNodeAddress(a);
+    if (problem !== undefined) throw new ConfigError(`STORAGE_NODES entry ${JSON.stringify(a.slice(0, 300))}: ${problem}`);
     return address;
   });
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;

@@ -45,6 +45,22 @@ export function firstBadBlock(data: Uint8Array, checksums: Uint8Array, blockSize
   return -1;
 }
 
+/**
+ * Indexes of every block of `data` whose checksum in `checksums` differs or is missing, each plus
+ * `firstBlock` (the index of data's first block in the chunk), in order.
+ */
+export function badBlocks(data: Uint8Array, checksums: Uint8Array, blockSize = BLOCK_SIZE, firstBlock = 0): number[] {
+  const sums = Buffer.isBuffer(checksums) ? checksums : Buffer.from(checksums.buffer, checksums.byteOffset, checksums.byteLength);
+  const bad: number[] = [];
+  for (let block = 0, start = 0; start < data.length; block++, start += blockSize) {
+    const at = block * CHECKSUM_BYTES;
+    if (at + CHECKSUM_BYTES > sums.length || sums.readBigUInt64BE(at) !== xxh64(data.subarray(start, start + blockSize))) {
+      bad.push(firstBlock + block);
+    }
+  }
+  return bad;
+}
+
 /** The whole blocks that cover the byte range [offset, offset + length) of a chunk. */
 export interface BlockSpan {
   firstBlock: number;

@@ -6,7 +6,7 @@ import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:
 import { dirname, join } from 'node:path';
 import { BLOCK_SIZE, CHECKSUM_BYTES } from '../proto/block-checksums.js';
 import { BlockTable } from './block-table.js';
-import { readVerifiedBlocks, type ChunkMessage } from './block-reader.js';
+import { readVerifiedBlocks, verifyAllBlocks, type ChunkMessage } from './block-reader.js';
 import { ChunkError } from './chunk-errors.js';
 import { chunkIdProblem, chunkRelativePath } from './chunk-id.js';
 import { dataBytesOfDamaged, decodeHeader, encodeHeader, fileBytes, HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
@@ -37,6 +37,15 @@ export interface ListedChunk {
   chunkId: string;
   size: number;
   modifiedAtMs: number;
+}
+
+/** What VerifyChunk answers (see storage.proto). */
+export interface ChunkVerification {
+  exists: boolean;
+  size: number;
+  ok: boolean;
+  badBlocks: number[];
+  error: string;
 }
 
 export interface StoreUsage extends DiskSpace {
@@ -222,6 +231,47 @@ export class ChunkStore {
       }
     }
     return { size: header.size, length: want, messages: messages(), close };
+  }
+
+  /**
+   * Checks a stored chunk in place: its header, its length, and every block against its stored
+   * checksum (format 1: the SHA-256 of its data against the header's). Damage is reported in the
+   * result, not thrown; an unknown id is `exists: false`.
+   */
+  async verify(id: string): Promise<ChunkVerification> {
+    assertValidChunkId(id);
+    let fh: FileHandle;
+    try {
+      fh = await open(this.pathOf(id), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, size: 0, ok: false, badBlocks: [], error: '' };
+      throw err;
+    }
+    try {
+      const header = decodeHeader(await readHeaderBytes(fh));
+      if (!header) return { exists: true, size: 0, ok: false, badBlocks: [], error: `chunk ${id} has a damaged header` };
+      const actual = (await fh.stat()).size;
+      if (actual !== fileBytes(header)) {
+        const error = `chunk ${id} is damaged: ${actual} bytes on disk, its header says ${fileBytes(header)}`;
+        return { exists: true, size: header.size, ok: false, badBlocks: [], error };
+      }
+      const found = await verifyAllBlocks({ chunkId: id, fh, header });
+      if (found.badBlocks.length > 0) {
+        const error = `chunk ${id} is corrupt: ${found.badBlocks.length} block(s) do not match their stored checksums (first: block ${found.badBlocks[0]})`;
+        return { exists: true, size: header.size, ok: false, badBlocks: found.badBlocks, error };
+      }
+      if (found.sha256 !== null && found.sha256 !== header.checksum) {
+        const error = `chunk ${id} is corrupt: its data hashes to ${found.sha256}, its header says ${header.checksum}`;
+        return { exists: true, size: header.size, ok: false, badBlocks: [], error };
+      }
+      return { exists: true, size: header.size, ok: true, badBlocks: [], error: '' };
+    } catch (err) {
+      // A file that shrinks while it is read is damage, not a failure of the call.
+      if (err instanceof ChunkError && err.code === 'DATA_LOSS') return { exists: true, size: 0, ok: false, badBlocks: [], error: err.message };
+      throw err;
+    } finally {
+      await fh.close();
+    }
   }
 
   async delete(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Configuration of a storage node, read from the environment and validated at start.
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseNodeAddress } from '../proto/node-address.js';
 
 export interface NodeConfig {
   host: string;
@@ -11,6 +12,18 @@ export interface NodeConfig {
   shutdownGraceMs: number;
   /** A PutChunk stream that brings no message for this long is abandoned (its temp file removed). */
   putIdleTimeoutMs: number;
+  /** Self-registration with a gateway (JOIN_URL), or null. */
+  join: JoinConfig | null;
+}
+
+export interface JoinConfig {
+  /** The gateway's base URL, without a trailing slash; the node POSTs to `${url}/admin/nodes`. */
+  url: string;
+  /** host:port the gateway should use to reach this node; unset: advertiseHost and the bound port. */
+  advertiseAddress: string | undefined;
+  /** Host of the default advertised address: GRPC_HOST, or 127.0.0.1 when it is a wildcard. */
+  advertiseHost: string;
+  intervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -22,6 +35,51 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (${min}..${max})`);
   return value;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1';
+}
+
+/** The gateway's base URL: http(s), no query, fragment or credentials; a trailing slash dropped. */
+function joinUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`JOIN_URL=${JSON.stringify(raw)} is not a URL; expected the gateway's base URL, e.g. http://127.0.0.1:8080`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`JOIN_URL=${JSON.stringify(raw)} must be http:// or https://`);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`JOIN_URL=${JSON.stringify(raw)} must be a base URL without query, fragment or credentials`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null {
+  const rawAdvertise = env.ADVERTISE_ADDRESS?.trim() || undefined;
+  let advertiseAddress: string | undefined;
+  if (rawAdvertise !== undefined) {
+    const parsed = parseNodeAddress(rawAdvertise);
+    if (parsed.problem !== undefined) throw new ConfigError(`ADVERTISE_ADDRESS=${JSON.stringify(rawAdvertise.slice(0, 300))}: ${parsed.problem}`);
+    advertiseAddress = parsed.address;
+  }
+  const intervalMs = integer(env, 'ANNOUNCE_INTERVAL_MS', 5_000, 100, 3_600_000);
+  const rawUrl = env.JOIN_URL?.trim();
+  if (!rawUrl) return null;
+  const url = joinUrl(rawUrl);
+  const advertiseHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  // 127.0.0.1 means the gateway's own machine to the gateway: right only when it runs on this one.
+  if (advertiseAddress === undefined && isLoopback(advertiseHost) && !isLoopback(new URL(url).hostname)) {
+    throw new ConfigError(
+      `JOIN_URL=${url} is on another machine, so the default advertised address ${advertiseHost}:<port> would not reach this node from there; ` +
+        'set ADVERTISE_ADDRESS to the host:port the gateway can reach this node at',
+    );
+  }
+  return { url, advertiseAddress, advertiseHost, intervalMs };
 }
 
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -38,5 +96,6 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     reserveBytes: integer(env, 'DISK_RESERVE_BYTES', 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
+    join: loadJoinConfig(env, host),
   };
 }

@@ -1,4 +1,5 @@
 // Entry point: node dist/storage-node/main.js, configured by environment variables.
+import { Announcer } from './announcer.js';
 import { ConfigError, loadNodeConfig } from './config.js';
 import { startStorageServer } from './storage-server.js';
 
@@ -16,11 +17,23 @@ async function main(): Promise<void> {
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);
+  let announcer: Announcer | undefined;
+  if (config.join) {
+    const address = config.join.advertiseAddress ?? `${config.join.advertiseHost}:${server.port}`;
+    announcer = new Announcer({
+      joinUrl: config.join.url,
+      address,
+      intervalMs: config.join.intervalMs,
+      log: (line) => console.log(`storage-node ${config.nodeId}: ${line}`),
+    });
+    announcer.start();
+  }
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    announcer?.stop();
     console.log(`storage-node ${config.nodeId}: ${signal}, finishing running calls`);
     server.stop().then(() => process.exit(0));
   };

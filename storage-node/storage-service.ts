@@ -172,6 +172,13 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
       );
     },
 
+    VerifyChunk(call, callback) {
+      store.verify(call.request.chunkId).then(
+        (v) => callback(null, { exists: v.exists, size: v.size, ok: v.ok, badBlocks: v.badBlocks, errorMessage: v.error }),
+        (err: unknown) => callback(toGrpcError(err)),
+      );
+    },
+
     ListChunks(call) {
       const run = async (): Promise<void> => {
         const cancelled = whenCancelled(call);

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { createStorageClient } from '../proto/storage-proto.js';
 import { getChunk, MiB, sha256, storedFiles, waitFor } from './helpers/storage-client.js';
+import { startStorageNode, type StorageNodeProcess } from './helpers/processes.js';
+import { freePort } from './bench/bench-support.js';
 
 const STRIPE_UNIT = MiB; // the gateway's default
 const DATA_UNITS = 4; // the gateway's default k
@@ -986,5 +988,151 @@ describe('placement on a fresh cluster of six nodes', () => {
       return nodes.length === 6 && nodes.every((n) => n.status === 'healthy' && n.used_space === used.get(n.address));
     }, 10_000, 200);
     expect(agrees, `used_space (admin/chunks table): ${last}`).toBe(true);
+  });
+});
+
+// =================================================================================================
+
+describe('membership: nodes that register, join by themselves and leave', () => {
+  let cluster: TestCluster;
+  const started: StorageNodeProcess[] = [];
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ nodes: 6, log: process.env.GATEWAY_TEST_LOG === '1' });
+  });
+
+  afterAll(async () => {
+    for (const n of started) await n.cleanup().catch(() => undefined);
+    await cluster?.destroy();
+  });
+
+  async function extraNode(env: NodeJS.ProcessEnv = {}): Promise<StorageNodeProcess> {
+    const n = await startStorageNode(env);
+    started.push(n);
+    return n;
+  }
+
+  const postNode = (address: unknown): Promise<Response> =>
+    api(cluster, '/admin/nodes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ address }) });
+
+  async function nodeRows(): Promise<Array<{ id: number; address: string; node_name: string | null }>> {
+    return (await cluster.db.pool.query('SELECT id, address, node_name FROM storage_nodes ORDER BY id')).rows;
+  }
+
+  async function listedNodes(): Promise<NodeJson[]> {
+    return (await getJson<{ nodes: NodeJson[] }>(cluster, '/admin/nodes')).nodes;
+  }
+
+  it('POST /admin/nodes refuses (400, nothing stored) an address that is not host:port or where no storage node answers', async () => {
+    const rowsBefore = await nodeRows();
+    const closedPort = await freePort();
+    const refused: Array<{ address: string; code: string; what: string }> = [
+      { address: `127.0.0.1:${cluster.gateway.port}`, code: 'NodeUnreachable', what: "the gateway's own HTTP port" },
+      { address: '127.0.0.1:5432', code: 'NodeUnreachable', what: "PostgreSQL's port" },
+      { address: `127.0.0.1:${closedPort}`, code: 'NodeUnreachable', what: 'a closed port' },
+      { address: 'no-such-node.invalid:50051', code: 'NodeUnreachable', what: 'a name that does not resolve' },
+      { address: `${'h'.repeat(10_000)}:50051`, code: 'InvalidNodeAddress', what: 'a 10 KB host name' },
+      { address: 'http://x:1/', code: 'InvalidNodeAddress', what: 'a URL' },
+      { address: 'x:0', code: 'InvalidNodeAddress', what: 'port 0' },
+      { address: 'a b:1', code: 'InvalidNodeAddress', what: 'a space' },
+    ];
+    for (const r of refused) {
+      const t0 = Date.now();
+      const body = await expectApiError(await postNode(r.address), 400, `POST /admin/nodes with ${r.what}`);
+      expect(body.code, r.what).toBe(r.code);
+      expect(body.error.length, r.what).toBeLessThan(1000); // a 10 KB address is not quoted back
+      if (r.code === 'NodeUnreachable') expect(body.error, r.what).toMatch(/no storage node answered HealthCheck/);
+      expect(Date.now() - t0, `${r.what}: answered within the probe deadline`).toBeLessThan(10_000);
+    }
+    expect(await nodeRows()).toEqual(rowsBefore);
+    expect((await listedNodes()).map((n) => n.address).sort()).toEqual(rowsBefore.map((r) => r.address).sort());
+  });
+
+  it('a valid node is 201, then 200 when announced again, and its other names are the same node (200, no new row)', async () => {
+    const extra = await extraNode({ NODE_ID: 'extra-by-hand' });
+    const first = await postNode(extra.address);
+    const created = (await first.json()) as NodeJson;
+    expect(first.status).toBe(201);
+    expect(created).toMatchObject({ address: extra.address, status: 'healthy' });
+    const again = await postNode(` ${extra.address} `);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as NodeJson).id).toBe(created.id);
+    // The same process under another name: answered as the node already registered.
+    const alias = await postNode(`LOCALHOST:${extra.port}`);
+    expect(alias.status).toBe(200);
+    expect((await alias.json()) as NodeJson).toMatchObject({ id: created.id, address: extra.address });
+    const rows = (await nodeRows()).filter((r) => r.node_name === 'extra-by-hand');
+    expect(rows).toEqual([{ id: created.id, address: extra.address, node_name: 'extra-by-hand' }]);
+
+    // Empty, it can be removed: gone from the table and from the gateway's list, and 404 afterwards.
+    const del = await api(cluster, `/admin/nodes/${created.id}`, { method: 'DELETE' });
+    expect(del.status, await del.clone().text()).toBe(200);
+    expect(await del.json()).toMatchObject({ id: created.id, address: extra.address });
+    expect((await nodeRows()).map((r) => r.id)).not.toContain(created.id);
+    expect((await listedNodes()).map((n) => n.id)).not.toContain(created.id);
+    await expectApiError(await api(cluster, `/admin/nodes/${created.id}`, { method: 'DELETE' }), 404, 'DELETE a removed node');
+    await expectApiError(await api(cluster, '/admin/nodes/99999', { method: 'DELETE' }), 404, 'DELETE an unknown node');
+    await expectApiError(await api(cluster, '/admin/nodes/abc', { method: 'DELETE' }), 400, 'DELETE a node id that is not a number');
+    // Probes of the removed node stopped: its row does not come back, the list stays without it.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await nodeRows()).map((r) => r.id)).not.toContain(created.id);
+    expect((await listedNodes()).map((n) => n.id)).not.toContain(created.id);
+  });
+
+  it('a node that comes back at another address keeps its row instead of becoming a second node', async () => {
+    const first = await extraNode({ NODE_ID: 'mover' });
+    const reg = await postNode(first.address);
+    expect(reg.status).toBe(201);
+    const { id } = (await reg.json()) as NodeJson;
+    await first.stop();
+    // The same node (same NODE_ID and data) on another port: its old address answers nothing now.
+    const moved = await extraNode({ NODE_ID: 'mover', DATA_DIR: first.dataDir });
+    expect(moved.port).not.toBe(first.port);
+    const again = await postNode(moved.address);
+    expect(again.status).toBe(200);
+    expect((await again.json()) as NodeJson).toMatchObject({ id, address: moved.address, status: 'healthy' });
+    expect((await nodeRows()).filter((r) => r.node_name === 'mover')).toEqual([{ id, address: moved.address, node_name: 'mover' }]);
+    expect(await waitFor(async () => (await listedNodes()).find((n) => n.id === id)?.status === 'healthy', 10_000, 100)).toBe(true);
+    const del = await api(cluster, `/admin/nodes/${id}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+  });
+
+  it('a seventh node started with JOIN_URL appears healthy, receives chunks of the next uploads, and is shown down once killed; a node holding chunks cannot be removed (409)', async () => {
+    const joiner = await extraNode({ JOIN_URL: cluster.gatewayUrl, ANNOUNCE_INTERVAL_MS: '300', NODE_ID: 'joiner' });
+    let mine: NodeJson | undefined;
+    const appeared = await waitFor(async () => {
+      mine = (await listedNodes()).find((n) => n.address === joiner.address);
+      return mine?.status === 'healthy';
+    }, 20_000, 100);
+    expect(appeared, `joined node in GET /admin/nodes: ${JSON.stringify(mine)}`).toBe(true);
+    const id = mine!.id;
+
+    const files: Array<{ data: Buffer; file: FileJson }> = [];
+    for (let i = 0; i < 4; i++) {
+      const data = randomBytes(4 * MiB + i * 1000);
+      files.push({ data, file: await upload(cluster, data, `joined-${i}.bin`) });
+    }
+    const held = await cluster.db.pool.query<{ chunk_id: string }>('SELECT chunk_id FROM chunks WHERE node_id = $1', [id]);
+    expect(held.rows.length, 'chunks placed on the joined node').toBeGreaterThan(0);
+    const onDisk = new Set((await storedFiles(joiner.dataDir)).map((f) => basename(f)));
+    for (const r of held.rows) expect(onDisk.has(r.chunk_id), r.chunk_id).toBe(true);
+    for (const { data, file } of files) {
+      const { res, body } = await download(cluster, file.file_id);
+      expect(res.status).toBe(200);
+      expect(sha256(body)).toBe(sha256(data));
+    }
+    // It keeps announcing without creating rows or spamming its log: one line for the registration.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await nodeRows()).filter((r) => r.address === joiner.address)).toHaveLength(1);
+    expect(joiner.output().match(/announced /g) ?? []).toHaveLength(1);
+
+    const del = await expectApiError(await api(cluster, `/admin/nodes/${id}`, { method: 'DELETE' }), 409, 'DELETE a node holding chunks');
+    expect(del.code).toBe('NodeNotEmpty');
+    expect(del.error).toContain(`still holds ${held.rows.length} chunks`);
+
+    joiner.child.kill('SIGKILL');
+    const down = await waitFor(async () => (await listedNodes()).find((n) => n.id === id)?.status === 'down', 20_000, 100);
+    expect(down, 'killed node shown down').toBe(true);
+    expect((await nodeRows()).map((r) => r.id)).toContain(id); // still registered: its chunks are there
   });
 });

@@ -241,9 +241,13 @@ describe('node registration', () => {
   it('one node is one node whatever address names it: an alias never gets a second chunk of a file', async () => {
     const c = await clusterForTest();
     const port = c.nodes[0]!.port;
-    // The same process under another name; the gateway learns the node id it reports.
+    // The same process under another name: the gateway asks the node for its id and answers with the
+    // node already registered (200), adding no row.
+    const rowsBefore = (await c.db.pool.query('SELECT id FROM storage_nodes')).rowCount;
     const alias = await api(`${c.gatewayUrl}/admin/nodes`, { method: 'POST', body: { address: `localhost:${port}` } });
-    expect(alias.status, alias.text).toBe(201);
+    expect(alias.status, alias.text).toBe(200);
+    expect(alias.json).toMatchObject({ address: c.nodes[0]!.address });
+    expect((await c.db.pool.query('SELECT id FROM storage_nodes')).rowCount).toBe(rowsBefore);
     for (let i = 0; i < 12; i++) {
       const up = await uploadBuffer(c.gatewayUrl, randomBytes(4 * MiB + i), `alias-${i}.bin`);
       expect(up.status, outcome(up)).toBe(201);

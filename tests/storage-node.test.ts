@@ -7,6 +7,8 @@ import { mkdir, mkdtemp, open, rm, stat, statfs, truncate, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createServer as createHttpServer } from 'node:http';
+import { freePort } from './bench/bench-support.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createStorageClient, limitReadAhead, type StorageServiceClient } from '../proto/storage-proto.js';
@@ -25,12 +27,15 @@ import {
   health,
   listChunks,
   putChunk,
+  peakResidentBytes,
+  resetPeakResident,
   residentBytes,
   sampleMemory,
   sha256,
   statChunk,
   storedFiles,
   streamChunk,
+  verifyChunk,
   waitFor,
   xxh64Blocks,
 } from './helpers/storage-client.js';
@@ -787,12 +792,102 @@ describe('block checksums: verified reads, bitrot on disk, checked writes', () =
     expectBlockAnswer(await getChunkMessages(client, 'old-format', { withBlockChecksums: true }), data, 0, data.length, 'v1 full');
     expectBlockAnswer(await getChunkMessages(client, 'old-format', { offset: 70_000, length: 5, withBlockChecksums: true }), data, 70_000, 5, 'v1 range');
     expect(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true })).toEqual([]);
+    // VerifyChunk checks a format-1 chunk by its SHA-256 (there is no table to name a block).
+    expect(await verifyChunk(client, 'old-format')).toEqual({ exists: true, size: data.length, ok: true, badBlocks: [], errorMessage: '' });
+    expect(await verifyChunk(client, 'old-empty')).toEqual({ exists: true, size: 0, ok: true, badBlocks: [], errorMessage: '' });
+    await flipByte(paths.data, 64 + MiB);
+    const rotten = await verifyChunk(client, 'old-format');
+    expect([rotten.exists, rotten.ok, rotten.badBlocks]).toEqual([true, false, []]);
+    expect(rotten.errorMessage).toMatch(/old-format.*hashes to/);
     await deleteChunk(client, 'old-format');
     expect((await health(client)).usedSpace).toBe(0);
     // Rewritten, a chunk takes the new format.
     await putChunk(client, 'old-empty', data);
     expectBlockAnswer(await getChunkMessages(client, 'old-empty', { withBlockChecksums: true }), data, 0, data.length, 'rewritten');
     expect((await stat(paths.empty)).size).toBe(64 + data.length + Math.ceil(data.length / BLOCK) * 8);
+  });
+});
+
+describe('VerifyChunk: block checksums checked in place', () => {
+  const node = sharedNode();
+  const intact = (size: number) => ({ exists: true, size, ok: true, badBlocks: [], errorMessage: '' });
+
+  it('a healthy chunk is ok, with its size; an empty one too', async () => {
+    const { client } = node();
+    const data = randomBytes(5 * BLOCK + 123); // six blocks, the last one short
+    await putChunk(client, 'verify-good', data);
+    expect(await verifyChunk(client, 'verify-good')).toEqual(intact(data.length));
+    await putChunk(client, 'verify-empty', Buffer.alloc(0));
+    expect(await verifyChunk(client, 'verify-empty')).toEqual(intact(0));
+  });
+
+  it('a flipped byte on disk is ok = false naming exactly the damaged blocks, in the data or in the stored table', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(3 * MiB + 1000); // blocks 0..48
+    await putChunk(client, 'verify-rot', data);
+    const path = await chunkFile(proc.dataDir, 'verify-rot');
+    await flipByte(path, 64 + MiB + 70_000); // block 17
+    let v = await verifyChunk(client, 'verify-rot');
+    expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, data.length, false, [17]]);
+    expect(v.errorMessage).toMatch(/verify-rot.*block 17/);
+
+    await flipByte(path, 64 + 3); // block 0
+    await flipByte(path, 64 + data.length - 1); // the last, short block 48
+    await flipByte(path, 64 + data.length + 30 * 8 + 2); // block 30's stored checksum
+    v = await verifyChunk(client, 'verify-rot');
+    expect([v.ok, v.badBlocks]).toEqual([false, [0, 17, 30, 48]]);
+    // GetChunk agrees on the first of them.
+    await expectBitrot(getChunk(client, 'verify-rot'), 'verify-rot', 0, 'get after verify');
+  });
+
+  it('a truncated or lengthened file and a damaged header are ok = false with the reason; the chunk still exists', async () => {
+    const { client, proc } = node();
+    const data = randomBytes(2 * BLOCK + 5);
+    for (const id of ['verify-short', 'verify-long', 'verify-header']) await putChunk(client, id, data);
+
+    await truncate(await chunkFile(proc.dataDir, 'verify-short'), 64 + BLOCK);
+    let v = await verifyChunk(client, 'verify-short');
+    expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, data.length, false, []]);
+    expect(v.errorMessage).toMatch(new RegExp(`verify-short.*${64 + BLOCK} bytes on disk`));
+
+    await writeFile(await chunkFile(proc.dataDir, 'verify-long'), Buffer.alloc(1), { flag: 'a' });
+    v = await verifyChunk(client, 'verify-long');
+    expect([v.exists, v.ok]).toEqual([true, false]);
+    expect(v.errorMessage).toMatch(/verify-long.*bytes on disk/);
+
+    await flipByte(await chunkFile(proc.dataDir, 'verify-header'), 45); // inside the size field
+    v = await verifyChunk(client, 'verify-header');
+    expect([v.exists, v.ok, v.badBlocks]).toEqual([true, false, []]);
+    expect(v.errorMessage).toMatch(/verify-header.*damaged header/);
+  });
+
+  it('an unknown id is exists = false (not an error); an invalid id is INVALID_ARGUMENT', async () => {
+    const { client } = node();
+    expect(await verifyChunk(client, 'verify-never-stored')).toEqual({ exists: false, size: 0, ok: false, badBlocks: [], errorMessage: '' });
+    for (const id of INVALID_IDS) expect(await grpcCode(verifyChunk(client, id)), JSON.stringify(id)).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('a 64 MiB chunk is read whole on the node and verified with its memory not growing by the chunk size', async () => {
+    const { client, proc } = node();
+    const pid = proc.child.pid!;
+    const size = 64 * MiB;
+    const data = randomBytes(size);
+    await putChunk(client, 'verify-big', data);
+    await flipByte(await chunkFile(proc.dataDir, 'verify-big'), 64 + 1000 * BLOCK + 1); // block 1000 of 1024
+    // Let the node settle after taking the chunk, then measure its peak over the verifications alone.
+    await new Promise((r) => setTimeout(r, 500));
+    await resetPeakResident(pid);
+    const before = await residentBytes(pid);
+    const readBefore = await bytesRead(pid);
+    for (let i = 0; i < 3; i++) {
+      const v = await verifyChunk(client, 'verify-big');
+      expect([v.exists, v.size, v.ok, v.badBlocks]).toEqual([true, size, false, [1000]]);
+    }
+    const peak = await peakResidentBytes(pid);
+    const read = (await bytesRead(pid)) - readBefore;
+    console.log(`VerifyChunk of 64 MiB x3: node read ${(read / MiB).toFixed(1)} MiB, resident ${(before / MiB).toFixed(1)} MiB before, peak ${(peak / MiB).toFixed(1)} MiB`);
+    expect(read).toBeGreaterThanOrEqual(3 * size); // every byte was read, on the node
+    expect(peak - before).toBeLessThan(16 * MiB);
   });
 });
 
@@ -869,6 +964,41 @@ describe('the node process', () => {
     );
   });
 
+  it('with JOIN_URL it keeps announcing its address, logs each change of outcome once, and serves whatever the gateway does', async () => {
+    // A stand-in for the gateway's POST /admin/nodes on a port that answers nothing at first.
+    const requests: unknown[] = [];
+    let answer = { status: 201, body: { id: 42 } as object };
+    const gateway = createHttpServer((req, res) => {
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
+      req.on('end', () => {
+        requests.push({ method: req.method, url: req.url, body: JSON.parse(text) as unknown });
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+      });
+    });
+    const port = await freePort();
+    undoAfterTest.push(() => new Promise((r) => gateway.close(r)));
+    const { client, proc } = await nodeForTest({ JOIN_URL: `http://127.0.0.1:${port}/`, ANNOUNCE_INTERVAL_MS: '100' });
+    const lines = (re: RegExp): string[] => proc.output().split('\n').filter((l) => re.test(l));
+
+    await new Promise((r) => setTimeout(r, 1500)); // about 15 failed attempts
+    expect(lines(/announcing .* failed/), proc.output()).toHaveLength(1);
+    expect(lines(/announcing .* failed/)[0]).toContain(`127.0.0.1:${proc.port}`);
+    expect((await health(client)).status).toBe('healthy');
+
+    gateway.listen(port, '127.0.0.1');
+    expect(await waitFor(async () => requests.length >= 5, 10_000)).toBe(true);
+    expect(requests[0]).toEqual({ method: 'POST', url: '/admin/nodes', body: { address: `127.0.0.1:${proc.port}` } });
+    expect(lines(/announced 127\.0\.0\.1:\d+ to .*registered as node 42/), proc.output()).toHaveLength(1);
+
+    answer = { status: 400, body: { error: 'no storage node answered', code: 'NodeUnreachable' } };
+    const seen = requests.length;
+    expect(await waitFor(async () => requests.length >= seen + 5, 10_000)).toBe(true);
+    expect(lines(/refused with 400 \(NodeUnreachable/), proc.output()).toHaveLength(1);
+    expect(lines(/announc/), proc.output()).toHaveLength(3);
+    expect(proc.child.exitCode).toBeNull();
+  });
+
   it('a bad configuration value stops the process at start with a non-zero exit and one clear line', async () => {
     const dataDir = await tempDirForTest();
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
@@ -876,6 +1006,10 @@ describe('the node process', () => {
       [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
       [{ DISK_RESERVE_BYTES: '-1' }, 'DISK_RESERVE_BYTES'],
       [{ PUT_IDLE_TIMEOUT_MS: '5' }, 'PUT_IDLE_TIMEOUT_MS'],
+      [{ JOIN_URL: 'gateway:8080' }, 'JOIN_URL'],
+      [{ ADVERTISE_ADDRESS: 'http://127.0.0.1:1/', JOIN_URL: 'http://127.0.0.1:8080' }, 'ADVERTISE_ADDRESS'],
+      [{ JOIN_URL: 'http://gateway.example:8080' }, 'ADVERTISE_ADDRESS'],
+      [{ ANNOUNCE_INTERVAL_MS: '10', JOIN_URL: 'http://127.0.0.1:8080' }, 'ANNOUNCE_INTERVAL_MS'],
     ];
     for (const [env, name] of cases) {
       const child = spawn(process.execPath, [join(ROOT, 'dist/storage-node/main.js')], {

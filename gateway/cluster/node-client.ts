@@ -4,6 +4,10 @@ import { createEncodingStorageClient, type StorageServiceClient } from '../../pr
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
 import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
+import type { VerifyChunkResponse__Output } from '../../proto/generated/storage/VerifyChunkResponse.js';
+
+/** Default deadline of VerifyChunk, which reads a whole chunk on the node. */
+const VERIFY_TIMEOUT_MS = 60_000;
 
 /** A storage node failed a call or a stream; the message names the node. */
 export class NodeFailure extends Error {
@@ -59,6 +63,19 @@ export class NodeClient {
         else if (err.code === status.NOT_FOUND) resolve('absent');
         else reject(err);
       }),
+    );
+  }
+
+  /**
+   * Has the node check a chunk's block checksums in place. The node reads the whole chunk from its
+   * disk, so the deadline is longer than other unary calls' (a 1.67 GiB chunk at 100 MB/s takes
+   * 17 s): `timeoutMs`, by default the larger of 60 s and the unary deadline.
+   */
+  verifyChunk(chunkId: string, timeoutMs = Math.max(VERIFY_TIMEOUT_MS, this.timeoutMs)): Promise<VerifyChunkResponse__Output> {
+    return new Promise((resolve, reject) =>
+      this.grpc.VerifyChunk({ chunkId }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
+        err || !res ? reject(err) : resolve(res),
+      ),
     );
   }
 

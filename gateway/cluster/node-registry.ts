@@ -4,6 +4,13 @@ import { CircuitBreaker, type BreakerSettings } from './circuit-breaker.js';
 import { NodeClient } from './node-client.js';
 import type { Metadata, NodeRow } from '../metadata/metadata.js';
 import type { PlacementCandidate } from './placement.js';
+import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
+
+/** How long a registration waits for HealthCheck at a new address before refusing it. */
+export const REGISTRATION_PROBE_MS = 3_000;
+
+/** A registration refused: no storage node answers at the address. */
+export class NodeRefused extends Error {}
 
 export interface NodeState {
   id: number;
@@ -36,6 +43,10 @@ export class NodeRegistry implements NodeAccess {
   private readonly states = new Map<number, NodeState>();
   private readonly breakers = new Map<number, CircuitBreaker>();
   private readonly reads = new Map<number, number>();
+  /** When each node was first tracked, so that a listing started earlier does not drop it. */
+  private readonly trackedSince = new Map<number, number>();
+  /** Nodes being removed: no new placements on them meanwhile. */
+  private readonly leaving = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,6 +55,7 @@ export class NodeRegistry implements NodeAccess {
     private readonly breaker: BreakerSettings = { failures: 3, recoveries: 2 },
     /** A node down for this long is dead: its chunks are rebuilt elsewhere. */
     private readonly deadAfterMs = 600_000,
+    private readonly registrationProbeMs = REGISTRATION_PROBE_MS,
   ) {}
 
   private readonly startedAt = Date.now();
@@ -60,10 +72,19 @@ export class NodeRegistry implements NodeAccess {
     for (const c of this.clients.values()) c.close();
   }
 
-  /** Picks up nodes registered elsewhere and probes every node once. */
+  /** Picks up nodes registered, moved or removed elsewhere, and probes every node once. */
   async refresh(): Promise<void> {
+    const listedAt = Date.now();
     try {
-      for (const row of await this.metadata.listNodes()) this.track(row);
+      const rows = await this.metadata.listNodes();
+      for (const row of rows) {
+        this.track(row);
+        // Moved by another gateway's registration (see register).
+        if (this.states.get(row.id)!.address !== row.address) this.readdress(row);
+      }
+      const listed = new Set(rows.map((r) => r.id));
+      // A node tracked after the listing began may be missing from it only because it is new.
+      for (const id of this.states.keys()) if (!listed.has(id) && this.trackedSince.get(id)! < listedAt) this.forget(id);
     } catch {
       // The database is unreachable: keep probing the nodes already known.
     }
@@ -72,6 +93,7 @@ export class NodeRegistry implements NodeAccess {
 
   private track(row: NodeRow): void {
     if (this.states.has(row.id)) return;
+    this.trackedSince.set(row.id, Date.now());
     if (!this.clients.has(row.id)) this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
     this.breakers.set(row.id, new CircuitBreaker(this.breaker));
     this.states.set(row.id, {
@@ -96,9 +118,10 @@ export class NodeRegistry implements NodeAccess {
 
   async probe(id: number): Promise<NodeState> {
     const state = this.states.get(id)!;
+    const client = this.clients.get(id)!;
     const breaker = this.breakerOf(id);
     try {
-      const h = await this.clients.get(id)!.health();
+      const h = await client.health();
       breaker.probeSucceeded();
       Object.assign(state, {
         name: h.nodeId || state.name,
@@ -127,11 +150,85 @@ export class NodeRegistry implements NodeAccess {
     return state;
   }
 
-  /** Registers a node at run time and probes it at once, so the next upload may use it. */
+  /**
+   * Registers a node at run time (POST /admin/nodes, or a node announcing itself) and probes it at
+   * once, so the next upload may use it. A known address is answered as it is (`created: false`). A
+   * new address is stored only if a storage node answers HealthCheck there within
+   * REGISTRATION_PROBE_MS (otherwise NodeRefused), and only if no row carries the node id it reports:
+   * one physical node is one node whatever address names it. When that node no longer answers at its
+   * recorded address, the row moves to the new address (a node whose IP changed); otherwise the new
+   * address is an alias and the existing node is answered.
+   */
   async register(address: string): Promise<{ node: NodeState; created: boolean }> {
-    const { node, created } = await this.metadata.registerNode(address);
+    const known = await this.metadata.nodeByAddress(address);
+    if (known) {
+      this.track(known);
+      return { node: await this.probe(known.id), created: false };
+    }
+    const reported = await this.askNewNode(address);
+    const { node, created } = await this.metadata.registerNode(address, reported.nodeId || null);
     this.track(node);
+    if (!created && node.address !== address && !(await this.answersAs(node.id, reported.nodeId))) {
+      const moved = await this.metadata.moveNode(node.id, address);
+      if (moved) this.readdress(moved);
+    }
     return { node: await this.probe(node.id), created };
+  }
+
+  /** HealthCheck at an address not registered yet; NodeRefused unless a storage node answers in time. */
+  private async askNewNode(address: string): Promise<HealthCheckResponse__Output> {
+    const client = new NodeClient(0, address, this.registrationProbeMs);
+    try {
+      const h = await client.health();
+      if (!h.status) throw new Error('the answer carries no status');
+      return h;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new NodeRefused(
+        `no storage node answered HealthCheck at ${address} within ${this.registrationProbeMs} ms (${why}); nothing was registered`,
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Whether the registered node still answers at its recorded address as `name`. */
+  private async answersAs(id: number, name: string): Promise<boolean> {
+    try {
+      return (await this.client(id).health()).nodeId === name;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A node's row got a new address: a new client, a fresh breaker. */
+  private readdress(row: NodeRow): void {
+    this.clients.get(row.id)?.close();
+    this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
+    this.breakers.set(row.id, new CircuitBreaker(this.breaker));
+    const state = this.states.get(row.id);
+    if (state) state.address = row.address;
+  }
+
+  /**
+   * Removes a node that holds no chunk from the database and from this gateway (no more probes, not
+   * listed). New placements skip it while the database decides. See Metadata.removeNode for the
+   * results other than `removed`.
+   */
+  async remove(id: number): ReturnType<Metadata['removeNode']> {
+    this.leaving.add(id);
+    try {
+      const result = await this.metadata.removeNode(id);
+      if (typeof result === 'object' && 'removed' in result) this.forget(id);
+      return result;
+    } finally {
+      this.leaving.delete(id);
+    }
+  }
+
+  private forget(id: number): void {
+    this.clients.get(id)?.close();
+    for (const map of [this.clients, this.states, this.breakers, this.reads, this.trackedSince]) map.delete(id);
   }
 
   client(nodeId: number): NodeClient {
@@ -205,7 +302,7 @@ export class NodeRegistry implements NodeAccess {
   private writable(): NodeState[] {
     const byName = new Map<string, NodeState>();
     for (const s of this.list()) {
-      if (s.status !== 'healthy' || !this.isAvailable(s.id)) continue;
+      if (s.status !== 'healthy' || !this.isAvailable(s.id) || this.leaving.has(s.id)) continue;
       const key = s.name ?? `#${s.id}`;
       if (!byName.has(key)) byName.set(key, s);
     }

@@ -1,8 +1,9 @@
-// /admin/nodes: register a storage node at run time, list nodes with health and fill.
+// /admin/nodes: register a storage node at run time (by hand or announced by the node), list nodes
+// with health and fill, remove an empty node.
 import express, { Router } from 'express';
-import { parseNodeAddress } from '../config.js';
-import type { NodeRegistry } from '../cluster/node-registry.js';
-import { badRequest } from './api-error.js';
+import { parseNodeAddress } from '../../proto/node-address.js';
+import { NodeRefused, type NodeRegistry } from '../cluster/node-registry.js';
+import { ApiError, badRequest, notFound } from './api-error.js';
 import { nodeJson } from './file-json.js';
 
 export function adminRouter(registry: NodeRegistry): Router {
@@ -10,14 +11,35 @@ export function adminRouter(registry: NodeRegistry): Router {
 
   router.post('/admin/nodes', express.json({ limit: '16kb' }), async (req, res) => {
     const raw: unknown = (req.body as { address?: unknown } | undefined)?.address;
-    const address = typeof raw === 'string' ? parseNodeAddress(raw) : null;
-    if (!address) throw badRequest('body must be JSON {"address": "host:port"}');
-    const { node, created } = await registry.register(address);
-    res.status(created ? 201 : 200).json(nodeJson(node));
+    if (typeof raw !== 'string') throw badRequest('body must be JSON {"address": "host:port"}');
+    const { address, problem } = parseNodeAddress(raw);
+    if (problem !== undefined) throw new ApiError(400, 'InvalidNodeAddress', `address: ${problem}`);
+    try {
+      const { node, created } = await registry.register(address);
+      res.status(created ? 201 : 200).json(nodeJson(node));
+    } catch (err) {
+      if (err instanceof NodeRefused) throw new ApiError(400, 'NodeUnreachable', err.message);
+      throw err;
+    }
   });
 
   router.get('/admin/nodes', (_req, res) => {
     res.json({ nodes: registry.list().map(nodeJson) });
+  });
+
+  router.delete('/admin/nodes/:id', async (req, res) => {
+    const raw = String(req.params.id);
+    if (!/^[1-9]\d{0,8}$/.test(raw)) throw badRequest(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
+    const id = Number(raw);
+    const result = await registry.remove(id);
+    if (result === 'unknown') throw notFound(`storage node ${id} is not registered`);
+    if ('chunks' in result) {
+      throw new ApiError(409, 'NodeNotEmpty', `node ${id} still holds ${result.chunks} chunks; drain it first`);
+    }
+    if ('referencedBy' in result) {
+      throw new ApiError(409, 'NodeInUse', `node ${id} is still referenced by ${result.referencedBy}; try again once that work is done`);
+    }
+    res.json({ message: 'node removed', id, address: result.removed.address });
   });
 
   return router;

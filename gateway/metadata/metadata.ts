@@ -5,6 +5,10 @@ import type { ListPosition } from '../http/list-cursor.js';
 // int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** Key of the advisory lock that serialises node registrations (any constant unique to this use). */
+const NODE_REGISTRATION_LOCK = 0x6e6f6465; // 'node'
+const FOREIGN_KEY_VIOLATION = '23503';
+
 /** pg-pool's words when every connection stayed busy for the whole wait (the pool is full, not down). */
 export const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -121,15 +125,64 @@ export class Metadata {
     );
   }
 
-  /** Registers a node; `created` is false when the address was known already. */
-  async registerNode(address: string): Promise<{ node: NodeRow; created: boolean }> {
-    const inserted = await this.pool.query<NodeRow>(
-      `INSERT INTO storage_nodes (address) VALUES ($1) ON CONFLICT (address) DO NOTHING RETURNING *`,
-      [address],
-    );
-    if (inserted.rows[0]) return { node: inserted.rows[0], created: true };
-    const existing = await this.pool.query<NodeRow>('SELECT * FROM storage_nodes WHERE address = $1', [address]);
-    return { node: existing.rows[0]!, created: false };
+  async nodeByAddress(address: string): Promise<NodeRow | null> {
+    return (await this.pool.query<NodeRow>('SELECT * FROM storage_nodes WHERE address = $1', [address])).rows[0] ?? null;
+  }
+
+  /**
+   * Registers a node that answered at `address` reporting `nodeName` (its node id). One physical
+   * node is one row: when the address is known, or another row already carries that name, that
+   * row is answered with `created: false` (`sameNameAt` set in the second case) and nothing is
+   * written. An advisory lock makes two concurrent registrations of one new node a single row.
+   */
+  async registerNode(address: string, nodeName: string | null): Promise<{ node: NodeRow; created: boolean }> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [NODE_REGISTRATION_LOCK]);
+      const known = await c.query<NodeRow>('SELECT * FROM storage_nodes WHERE address = $1', [address]);
+      if (known.rows[0]) return { node: known.rows[0], created: false };
+      if (nodeName) {
+        const named = await c.query<NodeRow>('SELECT * FROM storage_nodes WHERE node_name = $1 ORDER BY id LIMIT 1', [nodeName]);
+        if (named.rows[0]) return { node: named.rows[0], created: false };
+      }
+      const inserted = await c.query<NodeRow>(
+        'INSERT INTO storage_nodes (address, node_name) VALUES ($1, $2) RETURNING *',
+        [address, nodeName],
+      );
+      return { node: inserted.rows[0]!, created: true };
+    });
+  }
+
+  /** A node now answers at another address (its old one is gone): the same row, so its chunks stay its own. */
+  async moveNode(id: number, address: string): Promise<NodeRow | null> {
+    const r = await this.pool.query<NodeRow>('UPDATE storage_nodes SET address = $2 WHERE id = $1 RETURNING *', [id, address]);
+    return r.rows[0] ?? null;
+  }
+
+  /**
+   * Removes a node that holds no chunk: 'unknown' when there is no such row, the number of chunk
+   * rows naming it when there are any, or the table that still references it (a foreign key this
+   * code does not clear). Its queued chunk deletions are dropped with it: they could only be carried
+   * out by this node, and should its process be registered again, the janitor's orphan sweep
+   * removes those chunks (no metadata names them). Its recorded faults keep their chunk, without node.
+   */
+  async removeNode(id: number): Promise<{ removed: NodeRow } | { chunks: number } | { referencedBy: string } | 'unknown'> {
+    try {
+      return await inTransaction(this.pool, async (c) => {
+        // Locks the row: a chunk row naming the node now waits for this transaction (its foreign key check).
+        const node = await c.query<NodeRow>('SELECT * FROM storage_nodes WHERE id = $1 FOR UPDATE', [id]);
+        if (!node.rows[0]) return 'unknown' as const;
+        const held = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE node_id = $1', [id]);
+        if (held.rows[0]!.n > 0) return { chunks: held.rows[0]!.n };
+        await c.query('DELETE FROM chunk_deletions WHERE node_id = $1', [id]);
+        await c.query('UPDATE chunk_faults SET node_id = NULL WHERE node_id = $1', [id]);
+        await c.query('DELETE FROM storage_nodes WHERE id = $1', [id]);
+        return { removed: node.rows[0] };
+      });
+    } catch (err) {
+      const e = err as { code?: string; table?: string; constraint?: string };
+      if (e.code === FOREIGN_KEY_VIOLATION) return { referencedBy: e.table ?? e.constraint ?? 'another table' };
+      throw err;
+    }
   }
 
   async listNodes(): Promise<NodeRow[]> {

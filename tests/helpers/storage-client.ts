@@ -1,7 +1,7 @@
 // Promise-shaped calls to a storage node for tests, plus looks at its data folder.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { xxh64 } from '@node-rs/xxhash';
@@ -9,6 +9,7 @@ import type { StorageServiceClient } from '../../proto/storage-proto.js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
+import type { VerifyChunkResponse__Output } from '../../proto/generated/storage/VerifyChunkResponse.js';
 import type { StatChunkResponse__Output } from '../../proto/generated/storage/StatChunkResponse.js';
 import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
@@ -149,6 +150,9 @@ export const statChunk = (client: StorageServiceClient, chunkId: string): Promis
 export const deleteChunk = (client: StorageServiceClient, chunkId: string) =>
   unary(client.deleteChunk.bind(client), { chunkId });
 
+export const verifyChunk = (client: StorageServiceClient, chunkId: string): Promise<VerifyChunkResponse__Output> =>
+  unary(client.verifyChunk.bind(client), { chunkId });
+
 export const health = (client: StorageServiceClient): Promise<HealthCheckResponse__Output> =>
   unary(client.healthCheck.bind(client), {});
 
@@ -223,6 +227,22 @@ export async function residentBytes(pid: number): Promise<number> {
   const m = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
   if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
   return Number(m[1]) * 1024;
+}
+
+/**
+ * Peak resident memory of a process since the last resetPeakResident (Linux VmHWM). Unlike sampling,
+ * it cannot miss a short spike.
+ */
+export async function peakResidentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = status.match(/^VmHWM:\s+(\d+)\s+kB/m);
+  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** Resets a process's peak resident memory to its current (writing 5 to /proc/<pid>/clear_refs). */
+export async function resetPeakResident(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
 /** Samples a process's resident memory every `everyMs` until stopped; returns peak and count. */

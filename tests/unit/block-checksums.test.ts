@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { xxh64 } from '@node-rs/xxhash';
 import { describe, expect, test } from 'vitest';
-import { BLOCK_SIZE, blockChecksums, blockCount, coveringBlocks, firstBadBlock } from '../../proto/block-checksums.js';
+import { BLOCK_SIZE, badBlocks, blockChecksums, blockCount, coveringBlocks, firstBadBlock } from '../../proto/block-checksums.js';
 
 /** The reference: one allocation per block, the obvious way. */
 function reference(data: Buffer): Buffer {
@@ -57,6 +57,23 @@ describe('block checksums', () => {
     wrongSum[2 * 8 + 7]! ^= 1;
     expect(firstBadBlock(data, wrongSum)).toBe(2);
     expect(firstBadBlock(data, new Uint8Array(sums))).toBe(-1);
+  });
+
+  test('badBlocks lists every changed or missing block, offset by the first block index', () => {
+    const data = randomBytes(5 * BLOCK_SIZE + 100);
+    const sums = blockChecksums(data);
+    expect(badBlocks(data, sums)).toEqual([]);
+    expect(badBlocks(Buffer.alloc(0), Buffer.alloc(0))).toEqual([]);
+    const bad = Buffer.from(data);
+    bad[4 * BLOCK_SIZE]! ^= 0x80;
+    bad[BLOCK_SIZE + 7]! ^= 0x80;
+    bad[5 * BLOCK_SIZE + 99]! ^= 0x01; // the short last block
+    expect(badBlocks(bad, sums)).toEqual([1, 4, 5]);
+    expect(badBlocks(bad, sums, BLOCK_SIZE, 100)).toEqual([101, 104, 105]);
+    expect(badBlocks(data, sums.subarray(0, 3 * 8 + 5))).toEqual([3, 4, 5]); // missing and partial checksums
+    const wrongSum = Buffer.from(sums);
+    wrongSum[2 * 8]! ^= 1;
+    expect(badBlocks(data, new Uint8Array(wrongSum))).toEqual([2]);
   });
 
   test('coveringBlocks: whole blocks around a range, clipped to the chunk', () => {

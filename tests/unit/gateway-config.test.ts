@@ -19,6 +19,8 @@ describe('gateway configuration', () => {
       { WRITE_QUORUM: '3' }, // below k
       { WRITE_QUORUM: '7' }, // above k + m
       { DB_POOL_SIZE: 'many' },
+      { STORAGE_NODES: '127.0.0.1:50051,http://x:1/' },
+      { STORAGE_NODES: `${'h'.repeat(300)}:1` },
     ];
     for (const env of bad) {
       const name = Object.keys(env)[0]!;

@@ -1,0 +1,52 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError, loadNodeConfig } from '../../storage-node/config.js';
+
+describe('storage node configuration: joining a gateway', () => {
+  test('no JOIN_URL: no announcing', () => {
+    expect(loadNodeConfig({}).join).toBeNull();
+  });
+
+  test('JOIN_URL with the defaults: 127.0.0.1 and the bound port (wildcard bind), every 5 s', () => {
+    expect(loadNodeConfig({ JOIN_URL: 'http://127.0.0.1:8080/' }).join).toEqual({
+      url: 'http://127.0.0.1:8080',
+      advertiseAddress: undefined,
+      advertiseHost: '127.0.0.1',
+      intervalMs: 5000,
+    });
+    // A specific bind address is what the gateway is told.
+    const bound = loadNodeConfig({ JOIN_URL: 'http://gateway:8080', GRPC_HOST: '10.0.0.7' }).join!;
+    expect(bound.advertiseHost).toBe('10.0.0.7');
+    expect(loadNodeConfig({ JOIN_URL: 'http://localhost:8080', GRPC_HOST: '::1' }).join!.advertiseHost).toBe('[::1]');
+  });
+
+  test('ADVERTISE_ADDRESS and ANNOUNCE_INTERVAL_MS are taken, in canonical form', () => {
+    const join = loadNodeConfig({
+      JOIN_URL: 'https://gw.example:8443/store',
+      ADVERTISE_ADDRESS: 'Storage-Node-7:50057',
+      ANNOUNCE_INTERVAL_MS: '1000',
+    }).join!;
+    expect(join).toMatchObject({ url: 'https://gw.example:8443/store', advertiseAddress: 'storage-node-7:50057', intervalMs: 1000 });
+  });
+
+  test('refuses what cannot work, naming the setting', () => {
+    const bad: Array<[NodeJS.ProcessEnv, RegExp]> = [
+      [{ JOIN_URL: 'gateway:8080' }, /JOIN_URL.*http/],
+      [{ JOIN_URL: 'not a url' }, /JOIN_URL.*not a URL/],
+      [{ JOIN_URL: 'ftp://x:21' }, /JOIN_URL.*http/],
+      [{ JOIN_URL: 'http://x:8080/?a=1', ADVERTISE_ADDRESS: 'n:1' }, /JOIN_URL.*query/],
+      [{ JOIN_URL: 'http://127.0.0.1:8080', ADVERTISE_ADDRESS: 'http://n:1' }, /ADVERTISE_ADDRESS.*scheme/],
+      [{ JOIN_URL: 'http://127.0.0.1:8080', ADVERTISE_ADDRESS: 'n' }, /ADVERTISE_ADDRESS.*no port/],
+      [{ ADVERTISE_ADDRESS: `${'h'.repeat(10_000)}:1` }, /ADVERTISE_ADDRESS.*characters long/],
+      [{ JOIN_URL: 'http://127.0.0.1:8080', ANNOUNCE_INTERVAL_MS: '0' }, /ANNOUNCE_INTERVAL_MS.*out of range/],
+      [{ JOIN_URL: 'http://127.0.0.1:8080', ANNOUNCE_INTERVAL_MS: 'often' }, /ANNOUNCE_INTERVAL_MS/],
+      // A gateway on another machine cannot reach this node at 127.0.0.1.
+      [{ JOIN_URL: 'http://gateway:8080' }, /ADVERTISE_ADDRESS/],
+      [{ JOIN_URL: 'http://10.0.0.1:8080', GRPC_HOST: '127.0.0.1' }, /ADVERTISE_ADDRESS/],
+    ];
+    for (const [env, message] of bad) {
+      expect(() => loadNodeConfig(env), JSON.stringify(env).slice(0, 80)).toThrow(ConfigError);
+      expect(() => loadNodeConfig(env), JSON.stringify(env).slice(0, 80)).toThrow(message);
+    }
+    expect(loadNodeConfig({ JOIN_URL: 'http://gateway:8080', ADVERTISE_ADDRESS: 'node-7:50057' }).join!.advertiseAddress).toBe('node-7:50057');
+  });
+});
