@@ -68,7 +68,6 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     pollMs: config.repairPollMs,
     deadAfterMs: config.nodeDeadAfterMs,
     stallMs: config.nodeStallMs,
-    timeoutMs: config.nodeTimeoutMs,
   });
   healer.start();
   const scrubber = new Scrubber(repair, registry, () => healer.nudge(), {
@@ -77,7 +76,6 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     bytesPerSecond: config.scrubBytesPerSecond,
     leaseMs: config.healLeaseMs,
     pollMs: config.repairPollMs,
-    timeoutMs: config.nodeTimeoutMs,
     batch: 200,
   });
   if (config.scrubIntervalMs > 0) scrubber.start();

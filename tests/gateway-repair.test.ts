@@ -104,8 +104,20 @@ describe('healing', () => {
     await nodes.awaitHealthy([victim]);
 
     const wipedAt = Date.now();
+    // The metadata still says the chunks are there: the scrubber finds them gone, the healer rebuilds.
+    await pollUntil(
+      () => c.db.pool.query('SELECT 1 FROM heal_events WHERE ok'),
+      (r) => (r.rowCount ?? 0) >= before.length,
+      60_000,
+      200,
+    );
     const report = await awaitFullyRedundant(c.gatewayUrl, files.length);
-    console.log(`wiped node: ${before.length} chunks rebuilt in ${((Date.now() - wipedAt) / 1000).toFixed(1)} s; ${JSON.stringify(report.heals)}`);
+    const failures = await c.db.pool.query<{ error: string }>('SELECT error FROM heal_events WHERE NOT ok');
+    console.log(
+      `wiped node: ${before.length} chunks rebuilt in ${((Date.now() - wipedAt) / 1000).toFixed(1)} s; ${JSON.stringify(report.heals)}; ` +
+        `failed attempts: ${failures.rows.map((r) => r.error).join(' | ') || 'none'}`,
+    );
+    expect(failures.rows).toEqual([]); // nothing stood in the way: no attempt should have failed
     expect(report.heals.done, JSON.stringify(report)).toBeGreaterThanOrEqual(before.length);
     expect(report.unreadable).toBe(0);
     // Every chunk row points at a node that has the chunk file.

@@ -1,23 +1,21 @@
-// Asks a node whether it holds a chunk intact, without the chunk's bytes crossing the network.
-import { status, type ServiceError } from '@grpc/grpc-js';
+// Asks a node whether it holds a chunk intact: the node checks every block checksum in place
+// (VerifyChunk), so the chunk's bytes do not cross the network.
 import type { NodeClient } from './node-client.js';
 
 export type ChunkCondition = { intact: true } | { intact: false; problem: string };
 
 /**
- * `intact` when the node holds the chunk at the expected size; a problem otherwise (absent, wrong
- * size, corrupt). Rejects when the node could not be asked (down, timeout): that says nothing of
- * the chunk.
+ * `intact` when the node holds the chunk at the expected size with every block as written; a
+ * problem otherwise (absent, wrong size, corrupt). Rejects when the node could not be asked (down,
+ * deadline): that says nothing of the chunk.
  */
-export function checkChunk(client: NodeClient, chunkId: string, expectedSize: number, timeoutMs: number): Promise<ChunkCondition> {
-  return new Promise((resolve, reject) => {
-    client.grpc.StatChunk({ chunkId }, { deadline: new Date(Date.now() + timeoutMs) }, (err: ServiceError | null, res) => {
-      if (err?.code === status.NOT_FOUND) resolve({ intact: false, problem: `absent from ${client.address}` });
-      else if (err?.code === status.DATA_LOSS) resolve({ intact: false, problem: `corrupt on ${client.address}: ${err.details}` });
-      else if (err || !res) reject(err ?? new Error('no answer'));
-      else if (Number(res.size) !== expectedSize) {
-        resolve({ intact: false, problem: `${res.size} bytes on ${client.address}, expected ${expectedSize}` });
-      } else resolve({ intact: true });
-    });
-  });
+export async function checkChunk(client: NodeClient, chunkId: string, expectedSize: number): Promise<ChunkCondition> {
+  const r = await client.verifyChunk(chunkId);
+  if (!r.exists) return { intact: false, problem: `absent from ${client.address}` };
+  if (Number(r.size) !== expectedSize) return { intact: false, problem: `${r.size} bytes on ${client.address}, expected ${expectedSize}` };
+  if (!r.ok) {
+    const blocks = r.badBlocks.length > 0 ? ` (blocks ${r.badBlocks.slice(0, 5).join(', ')}${r.badBlocks.length > 5 ? ', ...' : ''})` : '';
+    return { intact: false, problem: `corrupt on ${client.address}${blocks}: ${r.errorMessage || 'checksum mismatch'}` };
+  }
+  return { intact: true };
 }

@@ -22,7 +22,6 @@ export interface HealerSettings {
   pollMs: number;
   deadAfterMs: number;
   stallMs: number;
-  timeoutMs: number;
 }
 
 /** Where reads and writes report chunks they found wrong. */
@@ -163,7 +162,7 @@ export class Healer implements HealRequests {
         else {
           try {
             const client = this.registry.clientFor(chunk.node_id!, chunk.address!);
-            const condition = await checkChunk(client, chunk.chunk_id, chunk.size, this.settings.timeoutMs);
+            const condition = await checkChunk(client, chunk.chunk_id, chunk.size);
             if (condition.intact) done.push(n); // a false alarm: the node has it
             else rebuild.push(chunk);
           } catch {
@@ -209,7 +208,7 @@ export class Healer implements HealRequests {
       );
       // What the nodes hold now is what was sent: ask each before the metadata points at it.
       for (const [n, t] of targets) {
-        const condition = await checkChunk(t.client, byNumber.get(n)!.chunk_id, sizes.get(n)!, this.settings.timeoutMs);
+        const condition = await checkChunk(t.client, byNumber.get(n)!.chunk_id, sizes.get(n)!);
         if (!condition.intact) throw new Error(`rebuilt chunk ${n}: ${condition.problem}`);
       }
       const moves: ChunkMove[] = [...targets].map(([n, t]) => ({

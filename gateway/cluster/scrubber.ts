@@ -13,7 +13,6 @@ export interface ScrubberSettings {
   bytesPerSecond: number; // chunk bytes verified per second (0: no limit)
   leaseMs: number;
   pollMs: number;
-  timeoutMs: number;
   batch: number;
 }
 
@@ -94,7 +93,6 @@ export class Scrubber {
         this.registry.clientFor(chunk.nodeId, chunk.address),
         chunk.chunkId,
         chunk.size,
-        this.settings.timeoutMs,
       );
       return condition.intact ? null : condition.problem;
     } catch {

@@ -46,6 +46,7 @@ export async function rebuildChunks(
     },
     layout.width + layout.parity, // the writer never gives up for the chunks it does not write
   );
+  let writing: Promise<void> = Promise.resolve();
   const aborted = (): void => writer.abort();
   options.signal.addEventListener('abort', aborted);
   try {
@@ -54,11 +55,14 @@ export async function rebuildChunks(
       sources,
       0,
       file.size,
-      async (bytes) => {
-        if (options.signal.aborted) throw new RebuildError('rebuild cancelled');
-        await options.throttle.take(bytes.length);
-        await writer.write(bytes);
-      },
+      // The reader may hand over the next stripe before the last one is taken; the writer takes one
+      // piece at a time, in order, and the reader keeps each buffer until its piece was taken.
+      (bytes) =>
+        (writing = writing.then(async () => {
+          if (options.signal.aborted) throw new RebuildError('rebuild cancelled');
+          await options.throttle.take(bytes.length);
+          await writer.write(bytes);
+        })),
       { access: options.access, coder: options.coder, stallMs: options.stallMs, onFault: () => undefined },
     );
     const written = await writer.finish();
