@@ -36,6 +36,7 @@ export interface GatewayConfig {
   repairPollMs: number;
   scrubIntervalMs: number; // from the end of one scrub pass to the start of the next (0: no scrubbing)
   scrubBytesPerSecond: number;
+  rebalanceOnJoin: boolean; // a node registered at run time starts a rebalance
 }
 
 export class ConfigError extends Error {}
@@ -99,6 +100,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     repairPollMs: integer(env, 'REPAIR_POLL_MS', 2_000, 50, 600_000),
     scrubIntervalMs: integer(env, 'SCRUB_INTERVAL_MS', 86_400_000, 0, 365 * 86_400_000),
     scrubBytesPerSecond: integer(env, 'SCRUB_RATE_MIB', 32, 0, 100_000) * MiB,
+    rebalanceOnJoin: integer(env, 'REBALANCE_ON_JOIN', 1, 0, 1) === 1,
   };
   return config;
 }

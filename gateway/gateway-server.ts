@@ -15,6 +15,7 @@ import { DownloadService } from './files/download-service.js';
 import { ErasureCoder } from './data/erasure-code.js';
 import { Healer } from './cluster/healer.js';
 import { Scrubber } from './cluster/scrubber.js';
+import { Rebalancer } from './cluster/rebalancer.js';
 import { RepairStore } from './metadata/repair-store.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -60,7 +61,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   };
   const repair = new RepairStore(metadata.pool);
   const claimant = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const healer = new Healer(metadata, repair, registry, coder, {
+  const healer = new Healer(metadata, repair, registry, deleter, coder, {
     claimant,
     concurrency: config.healConcurrency,
     bytesPerSecond: config.healBytesPerSecond,
@@ -79,6 +80,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     batch: 200,
   });
   if (config.scrubIntervalMs > 0) scrubber.start();
+  const rebalancer = new Rebalancer(metadata, repair, registry, () => healer.nudge(), config.repairPollMs);
   const uploads = new UploadService(config, metadata, registry, deleter, coder, healer);
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer);
   const app = createApp({
@@ -88,6 +90,9 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     downloads,
     deleter,
     repair,
+    rebalancer,
+    healer,
+    rebalanceOnJoin: config.rebalanceOnJoin,
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });
 
@@ -104,6 +109,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     databaseUrl,
     async stop() {
       janitor.stop();
+      rebalancer.stop();
       await scrubber.stop();
       await healer.stop();
       await new Promise<void>((resolve) => {

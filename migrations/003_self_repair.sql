@@ -6,12 +6,18 @@ ALTER TABLE storage_nodes DROP CONSTRAINT storage_nodes_status_check;
 ALTER TABLE storage_nodes ADD CONSTRAINT storage_nodes_status_check
   CHECK (status IN ('unknown', 'healthy', 'low_space', 'down', 'dead'));
 
--- Files with chunks to rebuild, one row per file (a heal reads the file once for all its chunks).
+-- A draining node takes no new chunks; its chunks are moved to other nodes.
+ALTER TABLE storage_nodes ADD COLUMN draining boolean NOT NULL DEFAULT false;
+
+-- Files with chunks to rebuild, or to move to another node (drain, rebalance), one row per file (a
+-- heal reads the file once for all its chunks). A moved chunk stays readable until its copy is in
+-- place; a rebuilt one is lost already.
 -- A gateway claims a row by setting claimed_by/claimed_until (a lease it renews while it works);
 -- a lease that runs out, because its gateway died, makes the row claimable again.
 CREATE TABLE heal_queue (
   file_id         uuid PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
-  chunk_numbers   integer[] NOT NULL,
+  chunk_numbers   integer[] NOT NULL DEFAULT '{}',   -- to rebuild
+  move_numbers    integer[] NOT NULL DEFAULT '{}',   -- to move off their node
   reason          text NOT NULL,
   queued_at       timestamptz NOT NULL DEFAULT now(),
   next_attempt_at timestamptz NOT NULL DEFAULT now(),
@@ -29,6 +35,7 @@ CREATE TABLE heal_events (
   chunk_number integer NOT NULL,
   from_node    integer,
   to_node      integer,
+  kind         text NOT NULL DEFAULT 'heal' CHECK (kind IN ('heal', 'move')),
   healed_by    text NOT NULL,
   ok           boolean NOT NULL,
   error        text,

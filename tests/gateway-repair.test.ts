@@ -16,8 +16,10 @@ import {
   killHard,
   pollUntil,
   startGatewayProcess,
+  storedFiles,
   uploadBuffer,
 } from './helpers/raw-upload.js';
+import { startStorageNode } from './helpers/processes.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 const undo = undoAfterEach();
@@ -277,5 +279,108 @@ describe('healing shared by gateways', () => {
     await nodes.kill(0);
     await nodes.kill(5);
     expect(await unreadable(c.gatewayUrl, files)).toEqual([]);
+  });
+});
+
+/** Chunk bytes the metadata places on each node, by address. */
+async function fillByAddress(c: TestCluster): Promise<Map<string, number>> {
+  const r = await c.db.pool.query<{ address: string; bytes: string }>(
+    `SELECT n.address, COALESCE(sum(c.size), 0)::text AS bytes FROM storage_nodes n LEFT JOIN chunks c ON c.node_id = n.id
+     WHERE n.status NOT IN ('dead') GROUP BY n.address`,
+  );
+  return new Map(r.rows.map((x) => [x.address, Number(x.bytes)]));
+}
+
+const withinTenPercent = (fill: Map<string, number>): boolean => {
+  const values = [...fill.values()];
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.max(...values) - Math.min(...values) <= 0.1 * mean;
+};
+
+describe('membership changes move data without lowering redundancy', () => {
+  it('a seventh node joining by itself is filled by a rebalance to within 10% of the mean; files stay exact and survive two lost nodes', async () => {
+    const c = await clusterFor(undo, { gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
+    const nodes = new ClusterNodes(c);
+    const files = await uploadAll(c, Array.from({ length: 30 }, (_, i) => 4 * MiB + i * 131_071));
+    const joiner = await startStorageNode({ JOIN_URL: c.gatewayUrl, ANNOUNCE_INTERVAL_MS: '300', NODE_ID: 'joiner' });
+    undo.push(() => joiner.cleanup());
+
+    const traffic = (async () => {
+      const problems: string[] = [];
+      for (let round = 0; round < 3; round++) problems.push(...(await unreadable(c.gatewayUrl, files.slice(round * 5, round * 5 + 5))));
+      return problems;
+    })();
+    let fill = new Map<string, number>();
+    const even = await pollUntil(
+      async () => (fill = await fillByAddress(c)),
+      (f) => f.size === 7 && withinTenPercent(f),
+      90_000,
+      500,
+    );
+    const report = [...fill].map(([a, b]) => `${a}=${(b / MiB).toFixed(1)}`).join(' ');
+    expect(even.size === 7 && withinTenPercent(even), `fill (MiB): ${report}`).toBe(true);
+    console.log(`rebalanced onto the joined node: ${report}`);
+    expect(await traffic).toEqual([]);
+    await awaitFullyRedundant(c.gatewayUrl, files.length);
+
+    const moved = await c.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM heal_events WHERE ok AND kind = 'move'`);
+    expect(moved.rows[0]!.n).toBeGreaterThan(0);
+    // The old copies are gone from the nodes they left: every node holds exactly the chunks the metadata names.
+    const rows = await chunkRows(c);
+    const dirs = [...c.nodes.map((_, i) => ({ address: c.nodes[i]!.address, dir: nodeDir(c, i) })), { address: joiner.address, dir: joiner.dataDir }];
+    const stray = await pollUntil(
+      async () => {
+        const found: string[] = [];
+        for (const { address, dir } of dirs) {
+          const expected = new Set(rows.filter((r) => r.address === address).map((r) => r.chunk_id));
+          for (const f of await storedFiles(dir)) if (!expected.has(f.split('/').pop()!)) found.push(`${address}: ${f}`);
+        }
+        return found;
+      },
+      (found) => found.length === 0,
+      20_000,
+      500,
+    );
+    expect(stray).toEqual([]);
+
+    await nodes.kill(0);
+    await nodes.kill(3);
+    expect(await unreadable(c.gatewayUrl, files)).toEqual([]);
+  });
+
+  it('a drained node empties while uploads avoid it, is removed, and every file still survives two lost nodes', async () => {
+    const c = await clusterFor(undo, { nodes: 7, gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
+    const nodes = new ClusterNodes(c);
+    const files = await uploadAll(c, [10, MiB + 1, 5 * MiB, 17 * MiB + 12_345, 8 * MiB, 6 * MiB - 1, 4 * MiB]);
+    const victim = 2;
+    const address = c.nodes[victim]!.address;
+    const { json: listing } = await api(`${c.gatewayUrl}/admin/nodes`);
+    const id = listing.nodes.find((n: any) => n.address === address).id as number;
+    expect(listing.nodes.find((n: any) => n.id === id).chunks).toBeGreaterThan(0);
+
+    const drain = await api(`${c.gatewayUrl}/admin/nodes/${id}/drain`, { method: 'POST' });
+    expect(drain.status, drain.text).toBe(202);
+    expect((await api(`${c.gatewayUrl}/admin/nodes/999999/drain`, { method: 'POST' })).status).toBe(404);
+    // New files go elsewhere at once.
+    const more = await uploadAll(c, [6 * MiB, 2 * MiB]);
+    const placedOnVictim = (await chunkRows(c)).filter((r) => r.address === address && more.some((f) => r.chunk_id.startsWith(f.id)));
+    expect(placedOnVictim).toEqual([]);
+
+    const drained = await pollUntil(
+      () => api(`${c.gatewayUrl}/admin/nodes`),
+      (r) => r.json.nodes.find((n: any) => n.id === id)?.chunks === 0,
+      60_000,
+      250,
+    );
+    const state = drained.json.nodes.find((n: any) => n.id === id);
+    expect(state, JSON.stringify(state)).toMatchObject({ chunks: 0, draining: true });
+    await awaitFullyRedundant(c.gatewayUrl, files.length + more.length);
+    const removed = await api(`${c.gatewayUrl}/admin/nodes/${id}`, { method: 'DELETE' });
+    expect(removed.status, removed.text).toBe(200);
+    await nodes.kill(victim);
+
+    await nodes.kill(0);
+    await nodes.kill(5);
+    expect(await unreadable(c.gatewayUrl, [...files, ...more])).toEqual([]);
   });
 });

@@ -39,6 +39,11 @@ export class ChunkDeleter {
     return this.deleteQueued(await this.metadata.dueDeletions());
   }
 
+  /** Carries out deletions already queued (in the transaction that dropped their metadata). */
+  deleteNow(items: (ChunkLocation & { address: string })[]): Promise<number> {
+    return this.deleteQueued(items);
+  }
+
   private async deleteQueued(items: (ChunkLocation & { address: string })[]): Promise<number> {
     const results = await Promise.all(
       items.map(async (item) => {

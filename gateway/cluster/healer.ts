@@ -10,6 +10,7 @@ import { Throttle } from '../data/throttle.js';
 import type { ChunkRow, Metadata } from '../metadata/metadata.js';
 import type { ChunkMove, HealJob, RepairStore } from '../metadata/repair-store.js';
 import { checkChunk } from './chunk-check.js';
+import type { ChunkDeleter } from './chunk-deleter.js';
 import { chooseRebuildTargets, triage } from './heal-plan.js';
 import type { NodeClient } from './node-client.js';
 import type { NodeRegistry } from './node-registry.js';
@@ -29,6 +30,19 @@ export interface HealRequests {
   request(fileId: string, chunkNumbers: number[], reason: string): void;
 }
 
+/** Where a rebuilt or moved chunk goes, and where it was. */
+interface Target {
+  kind: 'heal' | 'move';
+  nodeId: number;
+  client: NodeClient;
+  chunkId: string;
+  fromNode: number | null;
+  fromAddress: string | null;
+}
+
+/** Chunks uploaded to a draining node while its drain began are picked up by queueing it again. */
+const DRAIN_REQUEUE_MS = 30_000;
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Healer implements HealRequests {
@@ -36,13 +50,14 @@ export class Healer implements HealRequests {
   private readonly stopping = new AbortController();
   private readonly workers: Promise<void>[] = [];
   private readonly sleepers = new Set<() => void>();
-  private readonly deadQueued = new Set<number>();
-  private deadTimer: NodeJS.Timeout | undefined;
+  private readonly nodesQueued = new Map<number, { kind: 'heal' | 'move'; at: number }>();
+  private nodeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly metadata: Metadata,
     private readonly store: RepairStore,
     private readonly registry: NodeRegistry,
+    private readonly deleter: ChunkDeleter,
     private readonly coder: (k: number, m: number) => ErasureCoder,
     private readonly settings: HealerSettings,
   ) {
@@ -51,12 +66,12 @@ export class Healer implements HealRequests {
 
   start(): void {
     for (let i = 0; i < this.settings.concurrency; i++) this.workers.push(this.work());
-    this.deadTimer = setInterval(() => void this.queueDeadNodes(), this.settings.pollMs);
-    this.deadTimer.unref();
+    this.nodeTimer = setInterval(() => void this.queueNodes(), this.settings.pollMs);
+    this.nodeTimer.unref();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.deadTimer);
+    clearInterval(this.nodeTimer);
     this.stopping.abort();
     this.nudge();
     await Promise.allSettled(this.workers);
@@ -76,18 +91,24 @@ export class Healer implements HealRequests {
     for (const wake of this.sleepers) wake();
   }
 
-  /** Queues the chunks of nodes that became dead (once per node until it comes back). */
-  private async queueDeadNodes(): Promise<void> {
+  /**
+   * Queues the chunks of nodes that became dead (once per node until it comes back) and of draining
+   * nodes (again every DRAIN_REQUEUE_MS, for chunks of uploads that were running when the drain began).
+   */
+  private async queueNodes(): Promise<void> {
     for (const node of this.registry.list()) {
-      if (node.status !== 'dead') {
-        this.deadQueued.delete(node.id);
+      const kind = node.status === 'dead' ? 'heal' : node.draining ? 'move' : null;
+      const last = this.nodesQueued.get(node.id);
+      if (!kind) {
+        this.nodesQueued.delete(node.id);
         continue;
       }
-      if (this.deadQueued.has(node.id)) continue;
+      if (last && (kind === 'heal' || Date.now() - last.at < DRAIN_REQUEUE_MS) && last.kind === kind) continue;
       try {
-        const files = await this.store.queueNodeChunks(node.id, `node ${node.address} dead (down longer than ${this.settings.deadAfterMs} ms)`);
-        this.deadQueued.add(node.id);
-        console.error(`healer: node ${node.address} is dead; queued the chunks of ${files} files`);
+        const reason = kind === 'heal' ? `node ${node.address} dead (down longer than ${this.settings.deadAfterMs} ms)` : `node ${node.address} draining`;
+        const files = await this.store.queueNodeChunks(node.id, reason, kind);
+        this.nodesQueued.set(node.id, { kind, at: Date.now() });
+        if (files > 0) console.error(`healer: ${reason}; queued the chunks of ${files} files`);
         this.nudge();
       } catch {
         // The database is unreachable: tried again at the next tick.
@@ -121,7 +142,10 @@ export class Healer implements HealRequests {
     }
   }
 
-  /** Heals one claimed file; always gives the claim back (or loses it to a lease that ran out). */
+  /**
+   * Heals one claimed file: rebuilds its lost chunks and moves the chunks queued for moving. Always
+   * gives the claim back (or loses it to a lease that ran out).
+   */
   async heal(job: HealJob): Promise<void> {
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
@@ -135,19 +159,20 @@ export class Healer implements HealRequests {
     const done: number[] = [];
     let rebuilding: number[] = [];
     let waitFor = 0;
-    const targets = new Map<number, { nodeId: number; client: NodeClient; chunkId: string; fromNode: number | null }>();
+    const targets = new Map<number, Target>();
     try {
       const file = await this.metadata.getFile(job.fileId);
       if (!file || file.status !== 'completed' || !file.checksum) {
-        done.push(...job.chunkNumbers);
+        done.push(...job.chunkNumbers, ...job.moveNumbers);
         return;
       }
       const chunks = await this.metadata.getChunks(job.fileId);
       const byNumber = new Map(chunks.map((c) => [c.chunk_number, c]));
       // Queued chunks, and any other chunk the metadata already knows is not there.
-      const candidates = new Set([...job.chunkNumbers, ...chunks.filter((c) => c.state !== 'ok').map((c) => c.chunk_number)]);
+      const lost = new Set([...job.chunkNumbers, ...chunks.filter((c) => c.state !== 'ok').map((c) => c.chunk_number)]);
       const rebuild: ChunkRow[] = [];
-      for (const n of candidates) {
+      const move: ChunkRow[] = [];
+      for (const n of new Set([...lost, ...job.moveNumbers])) {
         const chunk = byNumber.get(n);
         if (!chunk) {
           done.push(n); // not a chunk of this file (a small file has fewer)
@@ -159,10 +184,10 @@ export class Healer implements HealRequests {
         );
         if (verdict === 'rebuild') rebuild.push(chunk);
         else if (verdict === 'wait') waitFor = this.waitRetryMs();
+        else if (!lost.has(n)) move.push(chunk); // read while it is copied: the copy is checked after
         else {
           try {
-            const client = this.registry.clientFor(chunk.node_id!, chunk.address!);
-            const condition = await checkChunk(client, chunk.chunk_id, chunk.size);
+            const condition = await checkChunk(this.registry.clientFor(chunk.node_id!, chunk.address!), chunk.chunk_id, chunk.size);
             if (condition.intact) done.push(n); // a false alarm: the node has it
             else rebuild.push(chunk);
           } catch {
@@ -170,34 +195,50 @@ export class Healer implements HealRequests {
           }
         }
       }
-      if (rebuild.length === 0) return;
+      if (rebuild.length === 0 && move.length === 0) return;
 
-      const pending = await this.store.pendingDeletionNodes(rebuild.map((c) => c.chunk_id));
+      const pending = await this.store.pendingDeletionNodes([...rebuild, ...move].map((c) => c.chunk_id));
       const layout = { unit: file.stripe_unit, width: file.stripe_width, parity: file.parity_width };
-      const rebuildNumbers = new Set(rebuild.map((c) => c.chunk_number));
+      const leaving = new Set([...rebuild, ...move].map((c) => c.chunk_number));
+      const avoid = (c: ChunkRow, moving: boolean): Set<number> => {
+        const nodes = new Set([...(pending.get(c.chunk_id) ?? [])].filter((id) => id !== c.node_id));
+        if (moving && c.node_id !== null) nodes.add(c.node_id); // a move goes elsewhere
+        return nodes;
+      };
       const plan = chooseRebuildTargets(
         chunks
-          .filter((c) => !rebuildNumbers.has(c.chunk_number))
+          .filter((c) => !leaving.has(c.chunk_number))
           .map((c) => ({ chunkNumber: c.chunk_number, nodeId: c.node_id, state: c.state })),
-        rebuild.map((c) => ({
-          chunkNumber: c.chunk_number,
-          bytes: chunkLength(file.size, c.chunk_number, layout),
-          avoid: new Set([...(pending.get(c.chunk_id) ?? [])].filter((id) => id !== c.node_id)),
-        })),
+        [
+          ...rebuild.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, false) })),
+          ...move.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, true) })),
+        ],
         this.registry.candidates(),
       );
+      const rebuildNumbers = new Set(rebuild.map((c) => c.chunk_number));
       for (const [n, nodeId] of plan) {
         const chunk = byNumber.get(n)!;
         if (nodeId === null) waitFor = this.waitRetryMs(); // no writable node for it now
-        else targets.set(n, { nodeId, client: this.registry.client(nodeId), chunkId: chunk.chunk_id, fromNode: chunk.node_id });
+        else {
+          targets.set(n, {
+            kind: rebuildNumbers.has(n) ? 'heal' : 'move',
+            nodeId,
+            client: this.registry.client(nodeId),
+            chunkId: chunk.chunk_id,
+            fromNode: chunk.node_id,
+            fromAddress: chunk.address,
+          });
+        }
       }
       if (targets.size === 0) return;
       rebuilding = [...targets.keys()];
-      await this.store.markHealing(file.id, rebuilding);
+      const healing = rebuilding.filter((n) => rebuildNumbers.has(n));
+      if (healing.length > 0) await this.store.markHealing(file.id, healing);
       const sizes = await rebuildChunks(
         { ...file, checksum: file.checksum },
         chunks,
         new Map([...targets].map(([n, t]) => [n, t.client])),
+        new Set(healing),
         {
           access: this.registry,
           coder: this.coder,
@@ -208,12 +249,13 @@ export class Healer implements HealRequests {
       );
       // What the nodes hold now is what was sent: ask each before the metadata points at it.
       for (const [n, t] of targets) {
-        const condition = await checkChunk(t.client, byNumber.get(n)!.chunk_id, sizes.get(n)!);
+        const condition = await checkChunk(t.client, t.chunkId, sizes.get(n)!);
         if (!condition.intact) throw new Error(`rebuilt chunk ${n}: ${condition.problem}`);
       }
       const moves: ChunkMove[] = [...targets].map(([n, t]) => ({
+        kind: t.kind,
         chunkNumber: n,
-        fromNode: byNumber.get(n)!.node_id,
+        fromNode: t.fromNode,
         toNode: t.nodeId,
         size: sizes.get(n)!,
       }));
@@ -222,13 +264,18 @@ export class Healer implements HealRequests {
       rebuilding = [];
       if (orphaned.length > 0) {
         // The file was deleted while it was healed: its new copies go too.
-        await this.metadata.queueDeletions(
-          orphaned.map((m) => ({ nodeId: m.toNode, chunkId: byNumber.get(m.chunkNumber)!.chunk_id })),
-          0,
-        );
+        await this.metadata.queueDeletions(orphaned.map((m) => ({ nodeId: m.toNode, chunkId: targets.get(m.chunkNumber)!.chunkId })), 0);
       }
       for (const m of moves) if (!orphaned.includes(m)) this.registry.stored(m.toNode, m.size);
-      console.error(`healer: file ${file.id}: rebuilt chunks ${moves.map((m) => `${m.chunkNumber} on node ${m.toNode}`).join(', ')}`);
+      // The old copies were queued for deletion with the switch; delete them now where their node answers.
+      await this.deleter.deleteNow(
+        [...targets.values()]
+          .filter((t) => t.fromNode !== null && t.fromAddress !== null && t.fromNode !== t.nodeId)
+          .map((t) => ({ nodeId: t.fromNode!, address: t.fromAddress!, chunkId: t.chunkId })),
+      );
+      console.error(
+        `healer: file ${file.id}: ${moves.map((m) => `${m.kind === 'heal' ? 'rebuilt' : 'moved'} chunk ${m.chunkNumber} to node ${m.toNode}`).join(', ')}`,
+      );
     } catch (err) {
       if (rebuilding.length > 0) await this.failed(job, rebuilding, targets, err);
       throw err;
@@ -250,12 +297,13 @@ export class Healer implements HealRequests {
   private async failed(
     job: HealJob,
     chunkNumbers: number[],
-    targets: Map<number, { nodeId: number; chunkId: string; fromNode: number | null }>,
+    targets: Map<number, Target>,
     err: unknown,
   ): Promise<void> {
     const copies = [...targets.values()].filter((t) => t.nodeId !== t.fromNode).map((t) => ({ nodeId: t.nodeId, chunkId: t.chunkId }));
     await this.metadata.queueDeletions(copies, 0).catch(() => undefined);
-    await this.store.markMissing(job.fileId, chunkNumbers).catch(() => undefined);
+    const healing = chunkNumbers.filter((n) => targets.get(n)?.kind === 'heal');
+    await this.store.markMissing(job.fileId, healing).catch(() => undefined);
     await this.store.recordHealFailure(job.fileId, chunkNumbers, this.settings.claimant, errorText(err)).catch(() => undefined);
   }
 

@@ -21,6 +21,7 @@ export interface NodeState {
   availableSpace: number | null;
   usedSpace: number; // as last reported by the node, plus chunks stored since
   reservedBytes: number; // promised to uploads in flight
+  draining: boolean; // takes no new chunks; its chunks are being moved away
   lastSeenAt: Date | null;
   error: string | null;
 }
@@ -79,6 +80,7 @@ export class NodeRegistry implements NodeAccess {
       const rows = await this.metadata.listNodes();
       for (const row of rows) {
         this.track(row);
+        this.states.get(row.id)!.draining = row.draining; // set by any gateway
         // Moved by another gateway's registration (see register).
         if (this.states.get(row.id)!.address !== row.address) this.readdress(row);
       }
@@ -105,6 +107,7 @@ export class NodeRegistry implements NodeAccess {
       availableSpace: row.available_space,
       usedSpace: row.used_space ?? 0,
       reservedBytes: 0,
+      draining: row.draining,
       lastSeenAt: row.last_seen_at,
       error: null,
     });
@@ -254,6 +257,12 @@ export class NodeRegistry implements NodeAccess {
     return Date.now() - seen >= this.deadAfterMs ? 'dead' : 'down';
   }
 
+  /** Stops placements on a node at once (the database says so to other gateways at their next refresh). */
+  markDraining(nodeId: number): void {
+    const state = this.states.get(nodeId);
+    if (state) state.draining = true;
+  }
+
   /** What the healer needs to know of a node; undefined for a node this gateway does not know. */
   view(nodeId: number): { available: boolean; dead: boolean } | undefined {
     const state = this.states.get(nodeId);
@@ -302,7 +311,7 @@ export class NodeRegistry implements NodeAccess {
   private writable(): NodeState[] {
     const byName = new Map<string, NodeState>();
     for (const s of this.list()) {
-      if (s.status !== 'healthy' || !this.isAvailable(s.id) || this.leaving.has(s.id)) continue;
+      if (s.status !== 'healthy' || !this.isAvailable(s.id) || this.leaving.has(s.id) || s.draining) continue;
       const key = s.name ?? `#${s.id}`;
       if (!byName.has(key)) byName.set(key, s);
     }

@@ -23,7 +23,7 @@ export interface RebuildOptions {
 export class RebuildError extends Error {}
 
 /**
- * Writes the chunks in `targets` (chunk number -> node) from the file's other chunks. Resolves with
+ * Writes the chunks in `targets` (chunk number -> node), reading from every chunk not `lost`. Resolves with
  * the size of each rebuilt chunk once every node holds its chunk durably; rejects if any target
  * failed, the file could not be read, or its bytes no longer match its checksum.
  */
@@ -31,12 +31,13 @@ export async function rebuildChunks(
   file: StoredFile & { checksum: string },
   chunks: ChunkRow[],
   targets: Map<number, NodeClient>,
+  lost: Set<number>,
   options: RebuildOptions,
 ): Promise<Map<number, number>> {
   const layout = { unit: file.stripe_unit, width: file.stripe_width, parity: file.parity_width };
   const byNumber = new Map(chunks.map((c) => [c.chunk_number, c]));
-  // The chunks being rebuilt are not read from, whatever their state says.
-  const sources = chunks.map((c) => (targets.has(c.chunk_number) ? { ...c, state: 'healing' as const } : c));
+  // Lost chunks are not read from, whatever their state says; chunks being moved still are.
+  const sources = chunks.map((c) => (lost.has(c.chunk_number) ? { ...c, state: 'healing' as const } : c));
   const writer = new StripeWriter(
     layout,
     options.coder(layout.width, layout.parity),

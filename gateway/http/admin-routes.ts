@@ -6,7 +6,14 @@ import { NodeRefused, type NodeRegistry } from '../cluster/node-registry.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import { nodeJson } from './file-json.js';
 
-export function adminRouter(registry: NodeRegistry): Router {
+export interface MembershipHooks {
+  /** A new node was registered (the rebalancer starts). */
+  joined(address: string): void;
+  /** Chunks and bytes the metadata places on each node. */
+  holdings(): Promise<Map<number, { chunks: number; bytes: number }>>;
+}
+
+export function adminRouter(registry: NodeRegistry, hooks: MembershipHooks): Router {
   const router = Router();
 
   router.post('/admin/nodes', express.json({ limit: '16kb' }), async (req, res) => {
@@ -17,14 +24,16 @@ export function adminRouter(registry: NodeRegistry): Router {
     try {
       const { node, created } = await registry.register(address);
       res.status(created ? 201 : 200).json(nodeJson(node));
+      if (created) hooks.joined(address);
     } catch (err) {
       if (err instanceof NodeRefused) throw new ApiError(400, 'NodeUnreachable', err.message);
       throw err;
     }
   });
 
-  router.get('/admin/nodes', (_req, res) => {
-    res.json({ nodes: registry.list().map(nodeJson) });
+  router.get('/admin/nodes', async (_req, res) => {
+    const holdings = await hooks.holdings();
+    res.json({ nodes: registry.list().map((n) => ({ ...nodeJson(n), chunks: holdings.get(n.id)?.chunks ?? 0, chunk_bytes: holdings.get(n.id)?.bytes ?? 0 })) });
   });
 
   router.delete('/admin/nodes/:id', async (req, res) => {

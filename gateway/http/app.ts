@@ -8,6 +8,7 @@ import type { DownloadService } from '../files/download-service.js';
 import { adminRouter } from './admin-routes.js';
 import { repairRouter } from './repair-routes.js';
 import type { RepairStore } from '../metadata/repair-store.js';
+import type { Rebalancer } from '../cluster/rebalancer.js';
 import { notFound } from './api-error.js';
 import { errorHandler } from './error-handler.js';
 import { filesRouter } from './files-routes.js';
@@ -20,14 +21,26 @@ export function createApp(deps: {
   downloads: DownloadService;
   deleter: ChunkDeleter;
   repair: RepairStore;
+  rebalancer: Rebalancer;
+  healer: { nudge(): void };
+  rebalanceOnJoin: boolean;
   nodes: { full: number; quorum: number };
 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
   app.use(filesRouter(deps));
-  app.use(adminRouter(deps.registry));
-  app.use(repairRouter(deps.repair));
+  app.use(
+    adminRouter(deps.registry, {
+      joined: (address) => {
+        if (deps.rebalanceOnJoin) void deps.rebalancer.start(`node ${address} joined`).catch(() => undefined);
+      },
+      holdings: () => deps.metadata.nodeHoldings(),
+    }),
+  );
+  app.use(
+    repairRouter({ repair: deps.repair, metadata: deps.metadata, registry: deps.registry, rebalancer: deps.rebalancer, queued: () => deps.healer.nudge() }),
+  );
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${req.path}`);

@@ -39,6 +39,7 @@ export function nodeJson(n: NodeState) {
     address: n.address,
     name: n.name,
     status: n.status,
+    draining: n.draining,
     total_space: n.totalSpace,
     available_space: n.availableSpace,
     used_space: n.usedSpace,

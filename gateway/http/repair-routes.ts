@@ -1,6 +1,11 @@
-// GET /admin/redundancy: how redundant the stored files are, the heal queue and the scrubber.
+// Self-repair and data movement: GET /admin/redundancy (how redundant the files are, the heal queue,
+// the scrubber), POST /admin/nodes/{id}/drain, POST /admin/rebalance.
 import { Router } from 'express';
+import type { NodeRegistry } from '../cluster/node-registry.js';
+import type { Rebalancer } from '../cluster/rebalancer.js';
+import type { Metadata } from '../metadata/metadata.js';
 import type { RepairStore, ScrubRun } from '../metadata/repair-store.js';
+import { badRequest, notFound } from './api-error.js';
 
 function scrubJson(run: ScrubRun | null, totalChunks: number) {
   if (!run) return null;
@@ -15,8 +20,44 @@ function scrubJson(run: ScrubRun | null, totalChunks: number) {
   };
 }
 
-export function repairRouter(repair: RepairStore): Router {
+export function repairRouter(deps: {
+  repair: RepairStore;
+  metadata: Metadata;
+  registry: NodeRegistry;
+  rebalancer: Rebalancer;
+  queued: () => void;
+}): Router {
+  const { repair, metadata, registry, rebalancer } = deps;
   const router = Router();
+
+  router.post('/admin/nodes/:id/drain', async (req, res) => {
+    const raw = String(req.params.id);
+    if (!/^[1-9]\d{0,8}$/.test(raw)) throw badRequest(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
+    const node = await metadata.setDraining(Number(raw));
+    if (!node) throw notFound(`storage node ${raw} is not registered`);
+    registry.markDraining(node.id);
+    const files = await repair.queueNodeChunks(node.id, `node ${node.address} draining`, 'move');
+    deps.queued();
+    const held = (await metadata.nodeHoldings()).get(node.id);
+    res.status(202).json({
+      message: `node ${node.id} is draining: it takes no new chunks, and its chunks are being moved to other nodes`,
+      id: node.id,
+      address: node.address,
+      files_queued: files,
+      chunks_left: held?.chunks ?? 0,
+    });
+  });
+
+  router.post('/admin/rebalance', async (_req, res) => {
+    const round = await rebalancer.start('requested');
+    res.status(202).json({
+      message: round.running ? 'a rebalance is running already' : round.queued > 0 ? 'rebalancing' : 'nothing to move',
+      moves_queued: round.queued,
+      spread_bytes: round.spread,
+      mean_bytes: Math.round(round.mean),
+    });
+  });
+
   router.get('/admin/redundancy', async (_req, res) => {
     const [report, scrub] = await Promise.all([repair.redundancy(), repair.scrubRuns()]);
     res.json({

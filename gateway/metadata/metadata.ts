@@ -36,6 +36,7 @@ export interface NodeRow {
   used_space: number | null;
   last_seen_at: Date | null;
   created_at: Date;
+  draining: boolean;
 }
 
 export interface FileRow {
@@ -183,6 +184,21 @@ export class Metadata {
       if (e.code === FOREIGN_KEY_VIOLATION) return { referencedBy: e.table ?? e.constraint ?? 'another table' };
       throw err;
     }
+  }
+
+  /** Marks a node draining; null for an unknown node. */
+  async setDraining(id: number): Promise<NodeRow | null> {
+    const r = await this.pool.query<NodeRow>('UPDATE storage_nodes SET draining = true WHERE id = $1 RETURNING *', [id]);
+    return r.rows[0] ?? null;
+  }
+
+  /** Chunks and bytes of chunk data that the metadata places on each node. */
+  async nodeHoldings(): Promise<Map<number, { chunks: number; bytes: number }>> {
+    const r = await this.pool.query<{ node_id: number; chunks: number; bytes: number }>(
+      `SELECT node_id, count(*)::int8 AS chunks, COALESCE(sum(size), 0)::int8 AS bytes
+       FROM chunks WHERE node_id IS NOT NULL GROUP BY node_id`,
+    );
+    return new Map(r.rows.map((x) => [x.node_id, { chunks: x.chunks, bytes: x.bytes }]));
   }
 
   async listNodes(): Promise<NodeRow[]> {

@@ -2,15 +2,18 @@
 // rebuilt chunk to its new node, heal history, scrub passes and the redundancy report.
 import type pg from 'pg';
 import { inTransaction } from './metadata.js';
+import type { MovableChunk } from '../cluster/rebalance-plan.js';
 
 export interface HealJob {
   fileId: string;
-  chunkNumbers: number[];
+  chunkNumbers: number[]; // to rebuild
+  moveNumbers: number[]; // to move off their node (drain, rebalance)
   reason: string;
   attempts: number;
 }
 
 export interface ChunkMove {
+  kind: 'heal' | 'move';
   chunkNumber: number;
   fromNode: number | null;
   toNode: number;
@@ -85,15 +88,32 @@ export class RepairStore {
     );
   }
 
-  /** Queues every chunk a node holds (the node is dead, or drained). Returns the files queued. */
-  async queueNodeChunks(nodeId: number, reason: string): Promise<number> {
+  /** Queues chunks of a completed file to be moved off their node (copied, checked, switched, deleted). */
+  async queueMoves(fileId: string, chunkNumbers: number[], reason: string): Promise<void> {
+    if (chunkNumbers.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO heal_queue (file_id, move_numbers, reason)
+       SELECT f.id, $2::int[], $3 FROM files f WHERE f.id = $1 AND f.status = 'completed'
+       ON CONFLICT (file_id) DO UPDATE
+         SET move_numbers = ARRAY(SELECT DISTINCT x FROM unnest(heal_queue.move_numbers || EXCLUDED.move_numbers) x ORDER BY x),
+             reason = EXCLUDED.reason`,
+      [fileId, chunkNumbers, reason.slice(0, 500)],
+    );
+  }
+
+  /**
+   * Queues every chunk a node holds: to rebuild (the node is dead) or to move (it is draining).
+   * Returns the number of files queued.
+   */
+  async queueNodeChunks(nodeId: number, reason: string, kind: 'heal' | 'move'): Promise<number> {
+    const column = kind === 'heal' ? 'chunk_numbers' : 'move_numbers';
     const r = await this.pool.query(
-      `INSERT INTO heal_queue (file_id, chunk_numbers, reason)
+      `INSERT INTO heal_queue (file_id, ${column}, reason)
        SELECT c.file_id, array_agg(c.chunk_number ORDER BY c.chunk_number), $2
        FROM chunks c JOIN files f ON f.id = c.file_id AND f.status = 'completed'
        WHERE c.node_id = $1 GROUP BY c.file_id
        ON CONFLICT (file_id) DO UPDATE
-         SET chunk_numbers = ARRAY(SELECT DISTINCT x FROM unnest(heal_queue.chunk_numbers || EXCLUDED.chunk_numbers) x ORDER BY x),
+         SET ${column} = ARRAY(SELECT DISTINCT x FROM unnest(heal_queue.${column} || EXCLUDED.${column}) x ORDER BY x),
              reason = EXCLUDED.reason, next_attempt_at = LEAST(heal_queue.next_attempt_at, now())`,
       [nodeId, reason.slice(0, 500)],
     );
@@ -105,7 +125,7 @@ export class RepairStore {
    * SKIP LOCKED keeps two gateways claiming at the same moment from waiting on, or taking, one row.
    */
   async claimHeal(claimant: string, leaseMs: number): Promise<HealJob | null> {
-    const r = await this.pool.query<{ file_id: string; chunk_numbers: number[]; reason: string; attempts: number }>(
+    const r = await this.pool.query<{ file_id: string; chunk_numbers: number[]; move_numbers: number[]; reason: string; attempts: number }>(
       `WITH pick AS (
          SELECT q.file_id FROM heal_queue q
          WHERE q.next_attempt_at <= now() AND (q.claimed_until IS NULL OR q.claimed_until < now())
@@ -115,11 +135,12 @@ export class RepairStore {
          LIMIT 1 FOR UPDATE OF q SKIP LOCKED)
        UPDATE heal_queue q SET claimed_by = $1, claimed_until = now() + $2::interval, attempts = q.attempts + 1
        FROM pick WHERE q.file_id = pick.file_id
-       RETURNING q.file_id, q.chunk_numbers, q.reason, q.attempts`,
+       RETURNING q.file_id, q.chunk_numbers, q.move_numbers, q.reason, q.attempts`,
       [claimant, ms(leaseMs)],
     );
     const row = r.rows[0];
-    return row ? { fileId: row.file_id, chunkNumbers: row.chunk_numbers, reason: row.reason, attempts: row.attempts } : null;
+    if (!row) return null;
+    return { fileId: row.file_id, chunkNumbers: row.chunk_numbers, moveNumbers: row.move_numbers, reason: row.reason, attempts: row.attempts };
   }
 
   /** Extends a claim; false when it was lost (it ran out and another gateway took the file). */
@@ -140,10 +161,11 @@ export class RepairStore {
       const r = await c.query<{ left: number }>(
         `UPDATE heal_queue
          SET chunk_numbers = ARRAY(SELECT x FROM unnest(chunk_numbers) x WHERE NOT (x = ANY ($3::int[])) ORDER BY x),
+             move_numbers = ARRAY(SELECT x FROM unnest(move_numbers) x WHERE NOT (x = ANY ($3::int[])) ORDER BY x),
              claimed_by = NULL, claimed_until = NULL, next_attempt_at = now() + $4::interval, last_error = $5,
              attempts = CASE WHEN $5::text IS NULL THEN 0 ELSE attempts END
          WHERE file_id = $1 AND claimed_by = $2
-         RETURNING cardinality(chunk_numbers) AS left`,
+         RETURNING cardinality(chunk_numbers) + cardinality(move_numbers) AS left`,
         [fileId, claimant, done, ms(retryMs), error?.slice(0, 500) ?? null],
       );
       if (r.rows[0]?.left === 0) await c.query('DELETE FROM heal_queue WHERE file_id = $1 AND claimed_by IS NULL', [fileId]);
@@ -200,9 +222,9 @@ export class RepairStore {
         }
         await c.query('DELETE FROM chunk_faults WHERE file_id = $1 AND chunk_number = $2', [fileId, move.chunkNumber]);
         await c.query(
-          `INSERT INTO heal_events (file_id, chunk_number, from_node, to_node, healed_by, ok, bytes)
-           VALUES ($1, $2, $3, $4, $5, true, $6)`,
-          [fileId, move.chunkNumber, move.fromNode, move.toNode, claimant, move.size],
+          `INSERT INTO heal_events (file_id, chunk_number, from_node, to_node, kind, healed_by, ok, bytes)
+           VALUES ($1, $2, $3, $4, $5, $6, true, $7)`,
+          [fileId, move.chunkNumber, move.fromNode, move.toNode, move.kind, claimant, move.size],
         );
       }
       return orphaned;
@@ -229,6 +251,28 @@ export class RepairStore {
       map.get(row.chunk_id)!.add(row.node_id);
     }
     return map;
+  }
+
+  // ---- rebalancing ----
+
+  /** Chunks on the given nodes that could be moved (ok, their file not queued already), with their file's nodes. */
+  async movableChunks(nodeIds: number[], limit: number): Promise<MovableChunk[]> {
+    const r = await this.pool.query<{ file_id: string; chunk_number: number; node_id: number; size: number; file_nodes: number[] }>(
+      `SELECT c.file_id, c.chunk_number, c.node_id, c.size,
+              ARRAY(SELECT o.node_id FROM chunks o WHERE o.file_id = c.file_id AND o.node_id IS NOT NULL) AS file_nodes
+       FROM chunks c JOIN files f ON f.id = c.file_id AND f.status = 'completed'
+       WHERE c.node_id = ANY ($1::int[]) AND c.state = 'ok'
+         AND NOT EXISTS (SELECT 1 FROM heal_queue q WHERE q.file_id = c.file_id)
+       ORDER BY c.size DESC LIMIT $2`,
+      [nodeIds, limit],
+    );
+    return r.rows.map((x) => ({ fileId: x.file_id, chunkNumber: x.chunk_number, nodeId: x.node_id, bytes: x.size, fileNodes: x.file_nodes }));
+  }
+
+  /** Chunks queued to move (drain, rebalance) and not moved yet. */
+  async queuedMoves(): Promise<number> {
+    const r = await this.pool.query<{ n: number }>('SELECT COALESCE(sum(cardinality(move_numbers)), 0)::int8 AS n FROM heal_queue');
+    return r.rows[0]!.n;
   }
 
   // ---- scrubbing ----

@@ -6,6 +6,7 @@ export const MAX_CODING_COST = 0.25; // k=4,m=2 loses under 25% of the m=0 throu
 export const MIN_DEGRADED_SHARE = 0.5; // a read with two nodes down keeps half the healthy speed
 export const MAX_CPU_PER_GIB = { upload: 10, download: 6 }; // gateway + nodes, CPU-seconds per GiB
 export const MAX_GATEWAY_RSS = 256 * MiB;
+export const MIN_FOREGROUND_DURING_HEAL = 0.7; // uploads and downloads keep 70% of their speed while a heal runs
 
 export interface Verdict {
   aim: string;
@@ -51,5 +52,15 @@ export function gatewayRssVerdict(during: string, peakBytes: number): Verdict {
     aim: `gateway peak RSS under ${MAX_GATEWAY_RSS / MiB} MiB: ${during}`,
     measured: `${(peakBytes / MiB).toFixed(0)} MiB`,
     ok: peakBytes < MAX_GATEWAY_RSS,
+  };
+}
+
+/** Foreground throughput while a heal runs against the same without (both MB/s, medians). */
+export function healForegroundVerdict(direction: Direction, duringHeal: number, without: number): Verdict {
+  const share = duringHeal / without;
+  return {
+    aim: `${direction} while a heal runs keeps at least ${MIN_FOREGROUND_DURING_HEAL * 100}% of its speed`,
+    measured: `${duringHeal.toFixed(0)} vs ${without.toFixed(0)} MB/s: ${(share * 100).toFixed(0)}%`,
+    ok: share >= MIN_FOREGROUND_DURING_HEAL,
   };
 }

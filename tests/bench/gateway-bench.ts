@@ -6,7 +6,8 @@
 // coding issue, each marked ok or MISSED from the figures measured above.
 // Sizes: BENCH_FILE_MIB (1024), BENCH_BIG_GIB (10), BENCH_RUNS (3). BENCH_PARTS is a comma list of
 // throughput (k=4,m=2 vs m=0 vs plain file), degraded (a download with two nodes down in every run,
-// after the healthy ones), latency and memory; all four by default.
+// after the healthy ones), latency, memory and heal (a wiped node rebuilt, BENCH_HEAL_GIB of chunks,
+// with foreground transfers during the heal); all five by default.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,8 +36,10 @@ import {
   sizeLabel,
 } from './bench-support.js';
 import { meterTransfer, type TransferFigures } from './transfer-meter.js';
+import { measureHeal } from './heal-bench.js';
+import { deleteFromGateway, downloadFromGateway, uploadToGateway, type StoredFile } from './gateway-transfers.js';
 
-const PART_NAMES = ['throughput', 'degraded', 'latency', 'memory'];
+const PART_NAMES = ['throughput', 'degraded', 'latency', 'memory', 'heal'];
 const FILE_BYTES = Number(process.env.BENCH_FILE_MIB ?? 1024) * MiB;
 const BIG_BYTES = Math.round(Number(process.env.BENCH_BIG_GIB ?? 10) * 1024) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -45,31 +48,17 @@ const CODED = { k: 4, m: 2 };
 const UNCODED = { k: 4, m: 0 };
 const LIST_ROWS = 100_000;
 const LATENCY_SAMPLES = 300;
-const SEED = randomBytes(MiB);
+const SEED = randomBytes(MiB); // the plain-file baseline's content
 
-interface Section {
+export interface Section {
   title: string;
   header: string[];
   rows: string[][];
 }
 
-interface PartResult {
+export interface PartResult {
   sections: Section[];
   verdicts: Verdict[];
-}
-
-interface ChunkJson {
-  chunk_number: number;
-  role: 'data' | 'parity';
-  state: string;
-  server_address: string | null;
-}
-
-interface StoredFile {
-  fileId: string;
-  checksum: string;
-  size: number;
-  chunks: ChunkJson[];
 }
 
 /** Every cluster started, so that their last log lines can be shown if the bench fails. */
@@ -77,39 +66,6 @@ const clusters: BenchCluster[] = [];
 const fmtRate = (x: number): string => `${x.toFixed(0)} MB/s`;
 const fmtMiB = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 const rotate = <T>(items: T[], by: number): T[] => [...items.slice(by % items.length), ...items.slice(0, by % items.length)];
-
-async function uploadToGateway(bc: BenchCluster, size: number): Promise<StoredFile & { seconds: number }> {
-  const frame = multipartFrame(`bench-${size}.bin`);
-  const res = await postStream(
-    `${bc.url}/files`,
-    { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(size) },
-    patternBlocks(size, SEED),
-    frame.prefix,
-    frame.suffix,
-  );
-  if (res.status !== 201) throw new Error(`${bc.label}: upload failed: ${res.status} ${res.body}`);
-  const file = JSON.parse(res.body) as { file_id: string; checksum: string; k: number; m: number; chunks: ChunkJson[] };
-  if (file.k !== bc.k || file.m !== bc.m) throw new Error(`${bc.label}: the file was stored with k=${file.k}, m=${file.m}`);
-  // A chunk stored as missing means a node was not (yet) back: the figure would be a degraded upload.
-  const missing = file.chunks.filter((c) => c.state !== 'ok').map((c) => c.chunk_number);
-  if (missing.length) throw new Error(`${bc.label}: upload left chunks ${missing.join(', ')} missing; the cluster was not whole`);
-  return { fileId: file.file_id, checksum: file.checksum, size, chunks: file.chunks, seconds: res.seconds };
-}
-
-/** Downloads and checks every byte (size and SHA-256); returns the seconds taken. */
-async function downloadFromGateway(bc: BenchCluster, file: StoredFile): Promise<number> {
-  const got = await getAndHash(`${bc.url}/files/${file.fileId}`);
-  if (got.status !== 200 || got.bytes !== file.size || got.sha256 !== file.checksum) {
-    throw new Error(`${bc.label}: download gave status ${got.status}, ${got.bytes} bytes, sha256 ${got.sha256.slice(0, 12)}…`);
-  }
-  return got.seconds;
-}
-
-async function deleteFromGateway(bc: BenchCluster, file: StoredFile): Promise<void> {
-  const res = await fetch(`${bc.url}/files/${file.fileId}`, { method: 'DELETE' });
-  await res.arrayBuffer();
-  if (!res.ok) throw new Error(`${bc.label}: delete failed: ${res.status}`);
-}
 
 async function meteredUpload(bc: BenchCluster, size: number): Promise<{ figures: TransferFigures; file: StoredFile }> {
   let file: StoredFile | undefined;
@@ -398,7 +354,7 @@ async function measureMemory(bc: BenchCluster): Promise<PartResult> {
 function aimsSection(verdicts: Verdict[]): Section {
   const met = verdicts.filter((v) => v.ok).length;
   return {
-    title: `Aims of the erasure-coding issue (${met} of ${verdicts.length} met)`,
+    title: `Aims of the erasure-coding and self-repair issues (${met} of ${verdicts.length} met)`,
     header: ['aim', 'measured', 'verdict'],
     rows: verdicts.map((v) => [v.aim, v.measured, v.ok ? 'ok' : 'MISSED']),
   };
@@ -410,11 +366,15 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'objstore-bench-'));
   const results: PartResult[] = [];
   try {
-    const coded = await startBenchCluster(join(dir, 'k4m2'), CODED);
-    clusters.push(coded);
-    if (PARTS.has('throughput') || PARTS.has('degraded')) results.push(await measureTransfers(coded, dir));
-    if (PARTS.has('latency')) results.push(await measureLatency(coded));
-    if (PARTS.has('memory')) results.push(await measureMemory(coded));
+    if (['throughput', 'degraded', 'latency', 'memory'].some((p) => PARTS.has(p))) {
+      const coded = await startBenchCluster(join(dir, 'k4m2'), CODED);
+      clusters.push(coded);
+      if (PARTS.has('throughput') || PARTS.has('degraded')) results.push(await measureTransfers(coded, dir));
+      if (PARTS.has('latency')) results.push(await measureLatency(coded));
+      if (PARTS.has('memory')) results.push(await measureMemory(coded));
+      await coded.stop(); // the heal part runs a cluster of its own
+    }
+    if (PARTS.has('heal')) results.push(await measureHeal(dir, (bc) => clusters.push(bc)));
     const sections = results.flatMap((r) => r.sections);
     const verdicts = results.flatMap((r) => r.verdicts);
     if (verdicts.length) sections.push(aimsSection(verdicts));

@@ -66,6 +66,13 @@ export class NodeOutages {
     return i;
   }
 
+  /** The data folder of node `index` (learnt from its start line), to wipe it. */
+  dataDirOf(index: number): string {
+    const id = this.#identities.get(this.cluster().nodes[index]!.name);
+    if (!id) throw new Error(`node ${index}: its start line was not seen`);
+    return id.dataDir;
+  }
+
   /** kill -9, and wait until each process has exited. */
   async kill(indices: number[]): Promise<void> {
     await Promise.all(
