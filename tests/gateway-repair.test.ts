@@ -217,6 +217,50 @@ describe('healing', () => {
   });
 });
 
+describe('scrubbing', () => {
+  it('a scrub pass cut off by kill -9 is resumed from its saved cursor by another gateway, and no chunk is counted twice', async () => {
+    const c = await clusterFor(undo, { gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
+    await uploadAll(c, Array.from({ length: 10 }, () => 4 * MiB));
+    const total = (await chunkRows(c)).length;
+    const scrubber = (rate: string) =>
+      startGatewayProcess({
+        databaseUrl: c.db.url,
+        nodeAddresses: c.nodes.map((n) => n.address),
+        dataDir: c.dataDir,
+        env: { ...FAST_REPAIR, SCRUB_RATE_MIB: rate, HEAL_LEASE_MS: '2000' },
+      });
+    const first = await scrubber('4'); // about 15 s for the 60 MiB of chunks
+    undo.push(() => first.stop());
+    const saved = await pollUntil(
+      () => c.db.pool.query<{ id: string; chunks_checked: string; finished_at: Date | null }>('SELECT id, chunks_checked, finished_at FROM scrub_runs'),
+      (r) => r.rows.length === 1 && Number(r.rows[0]!.chunks_checked) > 0,
+      30_000,
+      100,
+    );
+    expect(saved.rows).toHaveLength(1);
+    expect(saved.rows[0]!.finished_at).toBeNull();
+    await killHard(first.child);
+    const checkedBefore = Number(saved.rows[0]!.chunks_checked);
+    expect(checkedBefore).toBeLessThan(total);
+
+    const second = await scrubber('0');
+    undo.push(() => second.stop());
+    const done = await pollUntil(
+      () => c.db.pool.query<{ id: string; chunks_checked: string; finished_at: Date | null }>('SELECT id, chunks_checked, finished_at FROM scrub_runs ORDER BY id'),
+      (r) => r.rows[0]?.finished_at != null,
+      30_000,
+      100,
+    );
+    // The same pass, finished, every chunk counted once: the second gateway went on from the cursor.
+    expect(done.rows[0]!.id).toBe(saved.rows[0]!.id);
+    expect(done.rows[0]!.finished_at).not.toBeNull();
+    expect(Number(done.rows[0]!.chunks_checked)).toBe(total);
+    const { scrub } = await redundancy(c.gatewayUrl);
+    expect(scrub.last.chunks_checked).toBe(total);
+    expect(scrub.last.progress).toBe(1);
+  });
+});
+
 describe('healing shared by gateways', () => {
   it('a gateway killed in the middle of healing is taken over by the next; two gateways never heal a chunk twice; traffic stays exact', async () => {
     // The cluster's own gateway queues (scrubber) but does not heal; healing gateways come and go.

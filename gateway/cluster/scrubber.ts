@@ -1,11 +1,14 @@
 // Walks every chunk of every file at a bounded rate and asks its node whether it holds it intact
 // (the node checks in place; the bytes do not cross the network). What is absent, short, corrupt or
 // recorded as missing is queued for healing. One pass at a time across all gateways (a lease in
-// scrub_runs); the cursor is saved after each batch, so a pass resumes after a restart.
+// scrub_runs); the cursor is saved every few seconds, so a pass resumes after a restart.
 import type { RepairStore, ScrubChunk } from '../metadata/repair-store.js';
 import { Throttle } from '../data/throttle.js';
 import { checkChunk } from './chunk-check.js';
 import type { NodeRegistry } from './node-registry.js';
+
+/** The cursor is saved at least this often, so a restart repeats little. */
+const SAVE_EVERY_MS = 5_000;
 
 export interface ScrubberSettings {
   claimant: string;
@@ -48,37 +51,58 @@ export class Scrubber {
     await this.running;
   }
 
-  /** Works on the current pass (or starts one when due) until it ends or the lease is lost. */
+  /** Works on the current pass (or starts one when due) until it ends, this gateway stops, or the lease is lost. */
   async runOnce(): Promise<void> {
-    const run = await this.store.claimScrub(this.settings.claimant, this.settings.leaseMs, this.settings.intervalMs);
+    const { claimant, leaseMs, batch } = this.settings;
+    const run = await this.store.claimScrub(claimant, leaseMs, this.settings.intervalMs);
     if (!run) return;
-    let cursor: { fileId: string | null; chunk: number | null } = { fileId: run.cursorFileId, chunk: run.cursorChunk };
-    while (!this.stopped) {
-      const chunks = await this.store.chunksAfter(cursor.fileId, cursor.chunk, this.settings.batch);
-      let bytes = 0;
-      let problems = 0;
-      for (const chunk of chunks) {
-        if (this.stopped) break;
-        await this.throttle.take(chunk.size);
-        const problem = await this.inspect(chunk);
-        if (problem) {
-          problems += 1;
-          await this.store.queueHeal(chunk.fileId, [chunk.chunkNumber], `scrub: ${problem}`);
-          this.onQueued();
+    let lost = false;
+    const none = { cursor: null, chunks: 0, bytes: 0, problems: 0, finished: false };
+    // The lease is renewed on its own timer: one large chunk at a low rate may take longer than it.
+    const renew = setInterval(() => {
+      this.store
+        .scrubProgress(run.id, claimant, leaseMs, none)
+        .then((kept) => (lost ||= !kept))
+        .catch(() => undefined);
+    }, leaseMs / 3);
+    let step = { chunks: 0, bytes: 0, problems: 0, last: null as ScrubChunk | null };
+    let savedAt = Date.now();
+    const save = async (finished: boolean): Promise<boolean> => {
+      const kept = await this.store.scrubProgress(run.id, claimant, leaseMs, { ...step, cursor: step.last, finished });
+      step = { chunks: 0, bytes: 0, problems: 0, last: null };
+      savedAt = Date.now();
+      return kept;
+    };
+    try {
+      let cursor = { fileId: run.cursorFileId, chunk: run.cursorChunk };
+      for (;;) {
+        const chunks = await this.store.chunksAfter(cursor.fileId, cursor.chunk, batch);
+        for (const chunk of chunks) {
+          if (this.stopped || lost) break;
+          await this.throttle.take(chunk.size);
+          const problem = await this.inspect(chunk);
+          if (problem) {
+            step.problems += 1;
+            await this.store.queueHeal(chunk.fileId, [chunk.chunkNumber], `scrub: ${problem}`);
+            this.onQueued();
+          }
+          step.chunks += 1;
+          step.bytes += chunk.size;
+          step.last = chunk;
+          cursor = { fileId: chunk.fileId, chunk: chunk.chunkNumber };
+          if (Date.now() - savedAt >= SAVE_EVERY_MS && !(await save(false))) return;
         }
-        bytes += chunk.size;
-        cursor = { fileId: chunk.fileId, chunk: chunk.chunkNumber };
+        if (this.stopped || lost) {
+          await save(false); // what was checked counts; the next gateway goes on from there
+          return;
+        }
+        if (chunks.length < batch) {
+          await save(true);
+          return;
+        }
       }
-      const last = chunks.at(-1) ?? null;
-      const finished = chunks.length < this.settings.batch && !this.stopped;
-      const kept = await this.store.scrubProgress(run.id, this.settings.claimant, this.settings.leaseMs, {
-        cursor: last,
-        chunks: chunks.length,
-        bytes,
-        problems,
-        finished,
-      });
-      if (!kept || finished) return;
+    } finally {
+      clearInterval(renew);
     }
   }
 

@@ -191,8 +191,8 @@ export class RepairStore {
   /**
    * Points rebuilt chunks at their new nodes, in one transaction with the deletion of the old
    * copies (queued), the end of their faults and the heal history. Returns the moves that could not
-   * be applied because the file or the chunk row is gone (deleted meanwhile): their new copies are
-   * queued for deletion instead.
+   * be applied because the file or the chunk row is gone (deleted meanwhile) or points elsewhere
+   * now: their new copies are to be deleted instead.
    */
   async switchChunks(fileId: string, moves: ChunkMove[], claimant: string): Promise<ChunkMove[]> {
     return inTransaction(this.pool, async (c) => {
@@ -210,7 +210,13 @@ export class RepairStore {
               );
         const chunkId = updated.rows[0]?.chunk_id;
         if (!chunkId) {
-          orphaned.push(move);
+          // Gone, or moved by someone else meanwhile (a lease that ran out). If it now points at the
+          // node this copy went to, that copy is the chunk: it must not be deleted.
+          const now = await c.query<{ node_id: number | null }>('SELECT node_id FROM chunks WHERE file_id = $1 AND chunk_number = $2', [
+            fileId,
+            move.chunkNumber,
+          ]);
+          if (now.rows[0]?.node_id !== move.toNode) orphaned.push(move);
           continue;
         }
         if (move.fromNode !== null && move.fromNode !== move.toNode) {
