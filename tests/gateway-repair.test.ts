@@ -217,6 +217,56 @@ describe('healing', () => {
   });
 });
 
+describe('reads and writes that find a chunk wrong queue it', () => {
+  it('a download that meets a corrupt chunk, and an upload that could not place a chunk, get them rebuilt (no scrubber running)', async () => {
+    const c = await clusterFor(undo, { gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
+    const nodes = new ClusterNodes(c);
+    undo.push(() => nodes.stopRestarted());
+    const [read] = await uploadAll(c, [6 * MiB + 5]);
+    const chunk0 = (await chunkRows(c)).find((r) => r.chunk_number === 0)!;
+    const path = chunkPath(nodeDir(c, c.nodes.findIndex((n) => n.address === chunk0.address)), chunk0.chunk_id);
+    const fh = await open(path, 'r+');
+    const { size } = await fh.stat();
+    await fh.write(Buffer.from([0x5a]), 0, 1, size - 100_000); // inside the data, not the header
+    await fh.close();
+    expect(await unreadable(c.gatewayUrl, [read!])).toEqual([]); // read around it (parity), queued
+    const healedRead = await pollUntil(
+      () => c.db.pool.query<{ chunk_number: number }>(`SELECT chunk_number FROM heal_events WHERE ok AND file_id = $1`, [read!.id]),
+      (r) => r.rows.length > 0,
+      30_000,
+      200,
+    );
+    expect(healedRead.rows).toEqual([{ chunk_number: 0 }]);
+
+    // With a node down, a new file has a chunk with no node to go to: recorded missing, rebuilt
+    // once a node that holds none of the file's chunks is back.
+    const victim = c.nodes.findIndex((n) => n.address !== chunk0.address);
+    await nodes.kill(victim);
+    await pollUntil(
+      () => api(`${c.gatewayUrl}/admin/nodes`),
+      (r) => r.json.nodes.some((n: any) => n.address === c.nodes[victim]!.address && n.status !== 'healthy'),
+      20_000,
+      200,
+    );
+    const [written] = await uploadAll(c, [5 * MiB]);
+    const meta = await api(`${c.gatewayUrl}/files/${written!.id}/metadata`);
+    const missing = meta.json.chunks.filter((ch: any) => ch.state !== 'ok').map((ch: any) => ch.chunk_number);
+    expect(missing).toHaveLength(1);
+    await nodes.restart(victim);
+    const healedWrite = await pollUntil(
+      () => c.db.pool.query<{ chunk_number: number }>(`SELECT chunk_number FROM heal_events WHERE ok AND file_id = $1`, [written!.id]),
+      (r) => r.rows.length > 0,
+      30_000,
+      200,
+    );
+    expect(healedWrite.rows.map((r) => r.chunk_number)).toEqual(missing);
+    await awaitFullyRedundant(c.gatewayUrl, 2);
+    await nodes.kill((victim + 1) % 6);
+    await nodes.kill((victim + 2) % 6);
+    expect(await unreadable(c.gatewayUrl, [read!, written!])).toEqual([]);
+  });
+});
+
 describe('scrubbing', () => {
   it('a scrub pass cut off by kill -9 is resumed from its saved cursor by another gateway, and no chunk is counted twice', async () => {
     const c = await clusterFor(undo, { gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
@@ -351,7 +401,10 @@ describe('membership changes move data without lowering redundancy', () => {
 
     const traffic = (async () => {
       const problems: string[] = [];
-      for (let round = 0; round < 3; round++) problems.push(...(await unreadable(c.gatewayUrl, files.slice(round * 5, round * 5 + 5))));
+      for (let round = 0; round < 3; round++) {
+        const more = await uploadAll(c, [2 * MiB + round]);
+        problems.push(...(await unreadable(c.gatewayUrl, [...more, ...files.slice(round * 5, round * 5 + 5)])));
+      }
       return problems;
     })();
     let fill = new Map<string, number>();
@@ -365,7 +418,7 @@ describe('membership changes move data without lowering redundancy', () => {
     expect(even.size === 7 && withinTenPercent(even), `fill (MiB): ${report}`).toBe(true);
     console.log(`rebalanced onto the joined node: ${report}`);
     expect(await traffic).toEqual([]);
-    await awaitFullyRedundant(c.gatewayUrl, files.length);
+    await awaitFullyRedundant(c.gatewayUrl, files.length + 3);
 
     const moved = await c.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM heal_events WHERE ok AND kind = 'move'`);
     expect(moved.rows[0]!.n).toBeGreaterThan(0);

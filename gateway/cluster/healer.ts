@@ -1,18 +1,13 @@
-// Restores redundancy in the background: takes files from the heal queue (PostgreSQL, leased, so
-// gateways share the work and a restarted one resumes), decides per queued chunk whether it is really
-// lost, rebuilds the lost ones onto other nodes, checks what it wrote, and switches the metadata in
-// one transaction (old copies go through the deletion queue). Also queues every chunk of a node that
-// stays down longer than NODE_DEAD_AFTER_MS.
+// Restores redundancy in the background: HEAL_CONCURRENCY workers take files from the heal queue
+// (PostgreSQL, leased, so gateways share the work and a restarted one resumes) and hand each to the
+// file healer under a lease they renew. Also queues every chunk of a node that stays down longer
+// than NODE_DEAD_AFTER_MS (to rebuild) or is draining (to move).
 import type { ErasureCoder } from '../data/erasure-code.js';
-import { rebuildChunks } from '../data/chunk-rebuilder.js';
-import { chunkLength } from '../data/stripe-layout.js';
 import { Throttle } from '../data/throttle.js';
-import type { ChunkRow, Metadata } from '../metadata/metadata.js';
-import type { ChunkMove, HealJob, RepairStore } from '../metadata/repair-store.js';
-import { checkChunk } from './chunk-check.js';
+import type { Metadata } from '../metadata/metadata.js';
+import type { HealJob, RepairStore } from '../metadata/repair-store.js';
 import type { ChunkDeleter } from './chunk-deleter.js';
-import { chooseRebuildTargets, triage } from './heal-plan.js';
-import type { NodeClient } from './node-client.js';
+import { FileHealer, retryAfterFailure, type HealOutcome } from './file-healer.js';
 import type { NodeRegistry } from './node-registry.js';
 
 export interface HealerSettings {
@@ -30,38 +25,30 @@ export interface HealRequests {
   request(fileId: string, chunkNumbers: number[], reason: string): void;
 }
 
-/** Where a rebuilt or moved chunk goes, and where it was. */
-interface Target {
-  kind: 'heal' | 'move';
-  nodeId: number;
-  client: NodeClient;
-  chunkId: string;
-  fromNode: number | null;
-  fromAddress: string | null;
-}
-
 /** Chunks uploaded to a draining node while its drain began are picked up by queueing it again. */
 const DRAIN_REQUEUE_MS = 30_000;
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Healer implements HealRequests {
-  private readonly throttle: Throttle;
+  private readonly fileHealer: FileHealer;
   private readonly stopping = new AbortController();
   private readonly workers: Promise<void>[] = [];
   private readonly sleepers = new Set<() => void>();
   private readonly nodesQueued = new Map<number, { kind: 'heal' | 'move'; at: number }>();
   private nodeTimer: NodeJS.Timeout | undefined;
+  private healthy = new Set<number>(); // nodes that could take chunks at the last tick
 
   constructor(
-    private readonly metadata: Metadata,
+    metadata: Metadata,
     private readonly store: RepairStore,
     private readonly registry: NodeRegistry,
-    private readonly deleter: ChunkDeleter,
-    private readonly coder: (k: number, m: number) => ErasureCoder,
+    deleter: ChunkDeleter,
+    coder: (k: number, m: number) => ErasureCoder,
     private readonly settings: HealerSettings,
   ) {
-    this.throttle = new Throttle(settings.bytesPerSecond);
+    // One throttle for every worker: HEAL_RATE_MIB bounds this gateway's heals together.
+    this.fileHealer = new FileHealer(metadata, store, registry, deleter, coder, new Throttle(settings.bytesPerSecond), settings);
   }
 
   start(): void {
@@ -96,6 +83,12 @@ export class Healer implements HealRequests {
    * nodes (again every DRAIN_REQUEUE_MS, for chunks of uploads that were running when the drain began).
    */
   private async queueNodes(): Promise<void> {
+    const healthy = new Set(this.registry.list().filter((n) => n.status === 'healthy' && !n.draining).map((n) => n.id));
+    if ([...healthy].some((id) => !this.healthy.has(id))) {
+      // A node came back or joined: chunks waiting for a place may have one now.
+      await this.store.retryAllNow().then(() => this.nudge(), () => undefined);
+    }
+    this.healthy = healthy;
     for (const node of this.registry.list()) {
       const kind = node.status === 'dead' ? 'heal' : node.draining ? 'move' : null;
       const last = this.nodesQueued.get(node.id);
@@ -137,15 +130,12 @@ export class Healer implements HealRequests {
       } catch {
         // The database is unreachable: wait and try again.
       }
-      if (job) await this.heal(job).catch((err: unknown) => console.error(`healer: file ${job!.fileId}: ${errorText(err)}`));
+      if (job) await this.heal(job);
       else await this.sleep(this.settings.pollMs);
     }
   }
 
-  /**
-   * Heals one claimed file: rebuilds its lost chunks and moves the chunks queued for moving. Always
-   * gives the claim back (or loses it to a lease that ran out).
-   */
+  /** Heals one claimed file under its lease; always gives the claim back (or loses it to a lease that ran out). */
   async heal(job: HealJob): Promise<void> {
     const lease = new AbortController();
     const onStop = (): void => lease.abort();
@@ -156,159 +146,19 @@ export class Healer implements HealRequests {
         .then((kept) => kept || lease.abort())
         .catch(() => undefined); // a lease not renewed runs out; the next gateway takes over
     }, this.settings.leaseMs / 3);
-    const done: number[] = [];
-    let rebuilding: number[] = [];
-    let waitFor = 0;
-    const targets = new Map<number, Target>();
+    let outcome: HealOutcome = { done: [], retryMs: 0, failure: null };
     try {
-      const file = await this.metadata.getFile(job.fileId);
-      if (!file || file.status !== 'completed' || !file.checksum) {
-        done.push(...job.chunkNumbers, ...job.moveNumbers);
-        return;
-      }
-      const chunks = await this.metadata.getChunks(job.fileId);
-      const byNumber = new Map(chunks.map((c) => [c.chunk_number, c]));
-      // Queued chunks, and any other chunk the metadata already knows is not there.
-      const lost = new Set([...job.chunkNumbers, ...chunks.filter((c) => c.state !== 'ok').map((c) => c.chunk_number)]);
-      const rebuild: ChunkRow[] = [];
-      const move: ChunkRow[] = [];
-      for (const n of new Set([...lost, ...job.moveNumbers])) {
-        const chunk = byNumber.get(n);
-        if (!chunk) {
-          done.push(n); // not a chunk of this file (a small file has fewer)
-          continue;
-        }
-        const verdict = triage(
-          { chunkNumber: n, nodeId: chunk.node_id, state: chunk.state },
-          chunk.node_id === null ? undefined : this.registry.view(chunk.node_id),
-        );
-        if (verdict === 'rebuild') rebuild.push(chunk);
-        else if (verdict === 'wait') waitFor = this.waitRetryMs();
-        else if (!lost.has(n)) move.push(chunk); // read while it is copied: the copy is checked after
-        else {
-          try {
-            const condition = await checkChunk(this.registry.clientFor(chunk.node_id!, chunk.address!), chunk.chunk_id, chunk.size);
-            if (condition.intact) done.push(n); // a false alarm: the node has it
-            else rebuild.push(chunk);
-          } catch {
-            waitFor = this.waitRetryMs(); // the node could not be asked: ask again later
-          }
-        }
-      }
-      if (rebuild.length === 0 && move.length === 0) return;
-
-      const pending = await this.store.pendingDeletionNodes([...rebuild, ...move].map((c) => c.chunk_id));
-      const layout = { unit: file.stripe_unit, width: file.stripe_width, parity: file.parity_width };
-      const leaving = new Set([...rebuild, ...move].map((c) => c.chunk_number));
-      const avoid = (c: ChunkRow, moving: boolean): Set<number> => {
-        const nodes = new Set([...(pending.get(c.chunk_id) ?? [])].filter((id) => id !== c.node_id));
-        if (moving && c.node_id !== null) nodes.add(c.node_id); // a move goes elsewhere
-        return nodes;
-      };
-      const plan = chooseRebuildTargets(
-        chunks
-          .filter((c) => !leaving.has(c.chunk_number))
-          .map((c) => ({ chunkNumber: c.chunk_number, nodeId: c.node_id, state: c.state })),
-        [
-          ...rebuild.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, false) })),
-          ...move.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, true) })),
-        ],
-        this.registry.candidates(),
-      );
-      const rebuildNumbers = new Set(rebuild.map((c) => c.chunk_number));
-      for (const [n, nodeId] of plan) {
-        const chunk = byNumber.get(n)!;
-        if (nodeId === null) waitFor = this.waitRetryMs(); // no writable node for it now
-        else {
-          targets.set(n, {
-            kind: rebuildNumbers.has(n) ? 'heal' : 'move',
-            nodeId,
-            client: this.registry.client(nodeId),
-            chunkId: chunk.chunk_id,
-            fromNode: chunk.node_id,
-            fromAddress: chunk.address,
-          });
-        }
-      }
-      if (targets.size === 0) return;
-      rebuilding = [...targets.keys()];
-      const healing = rebuilding.filter((n) => rebuildNumbers.has(n));
-      if (healing.length > 0) await this.store.markHealing(file.id, healing);
-      const sizes = await rebuildChunks(
-        { ...file, checksum: file.checksum },
-        chunks,
-        new Map([...targets].map(([n, t]) => [n, t.client])),
-        new Set(healing),
-        {
-          access: this.registry,
-          coder: this.coder,
-          stallMs: this.settings.stallMs,
-          throttle: this.throttle,
-          signal: lease.signal,
-        },
-      );
-      // What the nodes hold now is what was sent: ask each before the metadata points at it.
-      for (const [n, t] of targets) {
-        const condition = await checkChunk(t.client, t.chunkId, sizes.get(n)!);
-        if (!condition.intact) throw new Error(`rebuilt chunk ${n}: ${condition.problem}`);
-      }
-      const moves: ChunkMove[] = [...targets].map(([n, t]) => ({
-        kind: t.kind,
-        chunkNumber: n,
-        fromNode: t.fromNode,
-        toNode: t.nodeId,
-        size: sizes.get(n)!,
-      }));
-      const orphaned = await this.store.switchChunks(file.id, moves, this.settings.claimant);
-      done.push(...rebuilding);
-      rebuilding = [];
-      if (orphaned.length > 0) {
-        // The file was deleted while it was healed: its new copies go too.
-        await this.metadata.queueDeletions(orphaned.map((m) => ({ nodeId: m.toNode, chunkId: targets.get(m.chunkNumber)!.chunkId })), 0);
-      }
-      for (const m of moves) if (!orphaned.includes(m)) this.registry.stored(m.toNode, m.size);
-      // The old copies were queued for deletion with the switch; delete them now where their node answers.
-      await this.deleter.deleteNow(
-        [...targets.values()]
-          .filter((t) => t.fromNode !== null && t.fromAddress !== null && t.fromNode !== t.nodeId)
-          .map((t) => ({ nodeId: t.fromNode!, address: t.fromAddress!, chunkId: t.chunkId })),
-      );
-      console.error(
-        `healer: file ${file.id}: ${moves.map((m) => `${m.kind === 'heal' ? 'rebuilt' : 'moved'} chunk ${m.chunkNumber} to node ${m.toNode}`).join(', ')}`,
-      );
+      outcome = await this.fileHealer.heal(job, lease.signal);
     } catch (err) {
-      if (rebuilding.length > 0) await this.failed(job, rebuilding, targets, err);
-      throw err;
+      // Nothing was written (the database or a node failed before): try the file again later.
+      outcome = { done: [], retryMs: retryAfterFailure(job.attempts), failure: errorText(err) };
+      console.error(`healer: file ${job.fileId}: ${outcome.failure}`);
     } finally {
       clearInterval(renew);
       this.stopping.signal.removeEventListener('abort', onStop);
-      const failed = rebuilding.length > 0;
-      const retryMs = failed ? Math.min(300_000, 1000 * 2 ** Math.min(job.attempts, 8)) : waitFor;
       await this.store
-        .releaseClaim(job.fileId, this.settings.claimant, done, retryMs, failed ? 'rebuild failed' : null)
+        .releaseClaim(job.fileId, this.settings.claimant, outcome.done, outcome.retryMs, outcome.failure)
         .catch(() => undefined); // the lease runs out and the file is tried again
     }
-  }
-
-  /**
-   * A failed rebuild: the chunks stay untrusted and the attempt is recorded. New copies some nodes
-   * may have committed before another failed are queued for deletion (never the chunk's own node).
-   */
-  private async failed(
-    job: HealJob,
-    chunkNumbers: number[],
-    targets: Map<number, Target>,
-    err: unknown,
-  ): Promise<void> {
-    const copies = [...targets.values()].filter((t) => t.nodeId !== t.fromNode).map((t) => ({ nodeId: t.nodeId, chunkId: t.chunkId }));
-    await this.metadata.queueDeletions(copies, 0).catch(() => undefined);
-    const healing = chunkNumbers.filter((n) => targets.get(n)?.kind === 'heal');
-    await this.store.markMissing(job.fileId, healing).catch(() => undefined);
-    await this.store.recordHealFailure(job.fileId, chunkNumbers, this.settings.claimant, errorText(err)).catch(() => undefined);
-  }
-
-  /** How long a chunk whose node is down waits before it is looked at again. */
-  private waitRetryMs(): number {
-    return Math.max(1_000, Math.min(30_000, this.settings.deadAfterMs / 4));
   }
 }

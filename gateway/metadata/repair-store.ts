@@ -143,6 +143,13 @@ export class RepairStore {
     return { fileId: row.file_id, chunkNumbers: row.chunk_numbers, moveNumbers: row.move_numbers, reason: row.reason, attempts: row.attempts };
   }
 
+  /** Makes every unclaimed queued file due now (a node came back or joined: waiting chunks may have a place). */
+  async retryAllNow(): Promise<void> {
+    await this.pool.query(
+      `UPDATE heal_queue SET next_attempt_at = now() WHERE next_attempt_at > now() AND (claimed_until IS NULL OR claimed_until < now())`,
+    );
+  }
+
   /** Extends a claim; false when it was lost (it ran out and another gateway took the file). */
   async renewClaim(fileId: string, claimant: string, leaseMs: number): Promise<boolean> {
     const r = await this.pool.query(
