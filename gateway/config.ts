@@ -32,6 +32,7 @@ export interface GatewayConfig {
   nodeDeadAfterMs: number; // a node down this long is dead: its chunks are rebuilt elsewhere
   healConcurrency: number; // files healed at once by this gateway (0: this gateway does not heal)
   healBytesPerSecond: number; // read from surviving chunks by all heals together (0: no limit)
+  healBusyBytesPerSecond: number; // the same while client transfers run in this gateway
   healLeaseMs: number;
   repairPollMs: number;
   scrubIntervalMs: number; // from the end of one scrub pass to the start of the next (0: no scrubbing)
@@ -96,6 +97,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     nodeDeadAfterMs: integer(env, 'NODE_DEAD_AFTER_MS', 600_000, 1_000, 30 * 86_400_000),
     healConcurrency: integer(env, 'HEAL_CONCURRENCY', 2, 0, 64),
     healBytesPerSecond: integer(env, 'HEAL_RATE_MIB', 64, 0, 100_000) * MiB,
+    healBusyBytesPerSecond: integer(env, 'HEAL_BUSY_RATE_MIB', 8, 0, 100_000) * MiB,
     healLeaseMs: integer(env, 'HEAL_LEASE_MS', 30_000, 1_000, 3_600_000),
     repairPollMs: integer(env, 'REPAIR_POLL_MS', 2_000, 50, 600_000),
     scrubIntervalMs: integer(env, 'SCRUB_INTERVAL_MS', 86_400_000, 0, 365 * 86_400_000),

@@ -16,6 +16,7 @@ import { ErasureCoder } from './data/erasure-code.js';
 import { Healer } from './cluster/healer.js';
 import { Scrubber } from './cluster/scrubber.js';
 import { Rebalancer } from './cluster/rebalancer.js';
+import { ForegroundActivity } from './files/foreground-activity.js';
 import { RepairStore } from './metadata/repair-store.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -60,11 +61,13 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     return coders.get(key)!;
   };
   const repair = new RepairStore(metadata.pool);
+  const activity = new ForegroundActivity();
   const claimant = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const healer = new Healer(metadata, repair, registry, deleter, coder, {
     claimant,
     concurrency: config.healConcurrency,
-    bytesPerSecond: config.healBytesPerSecond,
+    // Background work steps back while clients are served here.
+    bytesPerSecond: () => (activity.busy ? config.healBusyBytesPerSecond : config.healBytesPerSecond),
     leaseMs: config.healLeaseMs,
     pollMs: config.repairPollMs,
     deadAfterMs: config.nodeDeadAfterMs,
@@ -81,8 +84,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   });
   if (config.scrubIntervalMs > 0) scrubber.start();
   const rebalancer = new Rebalancer(metadata, repair, registry, () => healer.nudge(), config.repairPollMs);
-  const uploads = new UploadService(config, metadata, registry, deleter, coder, healer);
-  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer);
+  const uploads = new UploadService(config, metadata, registry, deleter, coder, healer, activity);
+  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
   const app = createApp({
     metadata,
     registry,

@@ -25,7 +25,7 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
 const undo = undoAfterEach();
 
 /** Fast repair for tests: scrub passes back to back, short polls, no bandwidth limit. */
-const FAST_REPAIR = { SCRUB_INTERVAL_MS: '500', SCRUB_RATE_MIB: '0', REPAIR_POLL_MS: '200', HEAL_RATE_MIB: '0' };
+const FAST_REPAIR = { SCRUB_INTERVAL_MS: '500', SCRUB_RATE_MIB: '0', REPAIR_POLL_MS: '200', HEAL_RATE_MIB: '0', HEAL_BUSY_RATE_MIB: '0' };
 
 interface StoredFile {
   id: string;

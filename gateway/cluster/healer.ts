@@ -13,7 +13,7 @@ import type { NodeRegistry } from './node-registry.js';
 export interface HealerSettings {
   claimant: string; // this gateway's name in leases and heal history
   concurrency: number; // files healed at once
-  bytesPerSecond: number; // bytes read from surviving chunks, all heals together (0: no limit)
+  bytesPerSecond: () => number; // bytes read from surviving chunks, all heals together (0: no limit)
   leaseMs: number;
   pollMs: number;
   deadAfterMs: number;

@@ -3,14 +3,15 @@
 export class Throttle {
   private next = 0; // when the bytes taken so far are paid for (ms, monotonic clock)
 
-  /** `bytesPerSecond` 0: no limit. */
-  constructor(private readonly bytesPerSecond: number) {}
+  /** `bytesPerSecond` 0: no limit; a function is asked at every take (the rate may change). */
+  constructor(private readonly bytesPerSecond: number | (() => number)) {}
 
   async take(bytes: number): Promise<void> {
-    if (this.bytesPerSecond <= 0 || bytes <= 0) return;
+    const rate = typeof this.bytesPerSecond === 'number' ? this.bytesPerSecond : this.bytesPerSecond();
+    if (rate <= 0 || bytes <= 0) return;
     const now = performance.now();
     // An idle throttle does not bank unused time beyond a quarter second of burst.
-    this.next = Math.max(this.next, now - 250) + (bytes * 1000) / this.bytesPerSecond;
+    this.next = Math.max(this.next, now - 250) + (bytes * 1000) / rate;
     const wait = this.next - now;
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }

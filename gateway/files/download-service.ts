@@ -5,6 +5,7 @@ import type { ChunkRow, FileRow, Metadata } from '../metadata/metadata.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
+import type { ForegroundActivity } from './foreground-activity.js';
 
 export class DownloadService {
   constructor(
@@ -13,9 +14,14 @@ export class DownloadService {
     private readonly coder: (k: number, m: number) => ErasureCoder,
     private readonly stallMs: number,
     private readonly heals: HealRequests,
+    private readonly activity: ForegroundActivity,
   ) {}
 
   read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
+    return this.activity.during(() => this.readRange(file, chunks, start, end, sink));
+  }
+
+  private readRange(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
     return readFileRange(file, chunks, start, end, sink, {
       access: this.access,
       coder: this.coder,

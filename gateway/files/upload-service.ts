@@ -12,6 +12,7 @@ import { entityTooLarge, FILE_FIELD, peekBody, receiveSingleFile, type IncomingF
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import { planChunks } from '../cluster/placement.js';
 import type { HealRequests } from '../cluster/healer.js';
+import type { ForegroundActivity } from './foreground-activity.js';
 import { chunkLength, chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter } from '../data/stripe-writer.js';
@@ -53,6 +54,7 @@ export class UploadService {
     private readonly deleter: ChunkDeleter,
     private readonly coder: (k: number, m: number) => ErasureCoder,
     private readonly heals: HealRequests,
+    private readonly activity: ForegroundActivity,
   ) {
     this.layout = { unit: config.stripeUnit, width: config.dataUnits, parity: config.parityUnits };
   }
@@ -81,7 +83,11 @@ export class UploadService {
     return { bound: Math.max(0, size.max), contentType };
   }
 
-  async upload(req: IncomingMessage): Promise<UploadedFile> {
+  upload(req: IncomingMessage): Promise<UploadedFile> {
+    return this.activity.during(() => this.store(req));
+  }
+
+  private async store(req: IncomingMessage): Promise<UploadedFile> {
     const boundary = multipartBoundary(req.headers['content-type']);
     if (!boundary) throw badRequest('expected a multipart/form-data body with a boundary, the file in the field "file"');
     const { bound, contentType: partContentType } = await this.inspectHead(req, boundary);

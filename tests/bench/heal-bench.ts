@@ -89,7 +89,7 @@ export async function measureHeal(dir: string, started: (bc: BenchCluster) => vo
   return {
     sections: [
       {
-        title: `Healing a wiped node (k=4,m=2, six nodes, HEAL_RATE_MIB=64, HEAL_CONCURRENCY=2 defaults)`,
+        title: `Healing a wiped node (k=4,m=2, six nodes; defaults: HEAL_RATE_MIB=64, HEAL_BUSY_RATE_MIB=8 while clients are served, HEAL_CONCURRENCY=2)`,
         header: ['figure', 'value'],
         rows: [
           ['chunks on the wiped node', `${victim.chunks} (${(victim.chunk_bytes / GiB).toFixed(2)} GiB)`],

@@ -16,3 +16,15 @@ test('0 means no limit', async () => {
   await throttle.take(10 ** 12);
   expect(performance.now() - started).toBeLessThan(50);
 });
+
+test('a rate given as a function is asked at every take (healing slows down while clients are served)', async () => {
+  let busy = false;
+  const throttle = new Throttle(() => (busy ? 100_000 : 0)); // unlimited when idle, 100 KB/s when busy
+  let started = performance.now();
+  await throttle.take(10_000_000);
+  expect(performance.now() - started).toBeLessThan(50);
+  busy = true;
+  started = performance.now();
+  for (let i = 0; i < 4; i++) await throttle.take(25_000); // 100 KB at 100 KB/s, less the 0.25 s burst
+  expect(performance.now() - started).toBeGreaterThanOrEqual(700);
+});
