@@ -54,7 +54,8 @@ COPY --from=deps /app/node_modules/ node_modules/
 USER 1000:1000
 ENV DATA_DIR=/data GRPC_HOST=0.0.0.0 GRPC_PORT=50051
 EXPOSE 50051
-CMD ["node", "dist/storage-node/main.js"]
+# --initial-old-space-size: see scripts/heap-flags.ts (the local cluster starts processes with the same flags).
+CMD ["node", "--initial-old-space-size=64", "dist/storage-node/main.js"]
 
 FROM runtime AS gateway
 # dist/gateway/metadata/migrate.js finds them at ../../../migrations.
@@ -63,4 +64,5 @@ COPY --from=deps /app/node_modules/ node_modules/
 USER 1000:1000
 ENV HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
-CMD ["node", "dist/gateway/main.js"]
+# --initial-old-space-size: see scripts/heap-flags.ts.
+CMD ["node", "--initial-old-space-size=64", "dist/gateway/main.js"]

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
 import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
+import { HEAP_FLAGS } from './heap-flags.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
 import { SupervisedProcess } from './supervised-process.js';
 
@@ -110,6 +111,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       const node = new SupervisedProcess({
         name,
         script: join(here, '..', 'storage-node', 'main.js'),
+        nodeFlags: HEAP_FLAGS,
         env,
         restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound) }),
         ready: /listening on [^\s]+:(\d+)/,
@@ -133,6 +135,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     gateway = new SupervisedProcess({
       name: 'gateway',
       script: join(here, '..', 'gateway', 'main.js'),
+      nodeFlags: HEAP_FLAGS,
       env: gatewayEnv,
       restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound) }),
       ready: /gateway listening on http:\/\/[^\s]+:(\d+)/,

@@ -10,6 +10,8 @@ import { formatDelay, planRestart, type RestartPolicy } from './restart-backoff.
 export interface SupervisedProcessOptions {
   name: string;
   script: string;
+  /** Options for node itself, before the script (V8 flags). */
+  nodeFlags?: readonly string[];
   /** Environment of the first start (on top of this process's). */
   env: NodeJS.ProcessEnv;
   /** Environment of a restart, given the port the first start listened on (an ephemeral port stays). */
@@ -77,7 +79,7 @@ export class SupervisedProcess {
   /** Starts one process; resolves with the port of its ready line, rejects if it exits before. */
   #spawn(env: NodeJS.ProcessEnv): Promise<number> {
     const { name, script, log } = this.options;
-    const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(this.options.nodeFlags ?? []), script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     const spawnedAt = Date.now();
     let isReady = false;

@@ -12,6 +12,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
+import { HEAP_FLAGS } from '../../scripts/heap-flags.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
 
 const MiB = 1024 * 1024;
@@ -28,7 +29,7 @@ const MESSAGES = SIZE / MiB;
 
 async function startNode(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
   const main = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'storage-node', 'main.js');
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...HEAP_FLAGS, main], {
     env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
