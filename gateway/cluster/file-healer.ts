@@ -98,13 +98,16 @@ export class FileHealer {
       const leaving = new Set([...rebuild, ...move].map((c) => c.chunk_number));
       const avoid = (c: ChunkRow, moving: boolean): Set<number> => {
         const nodes = new Set([...(pending.get(c.chunk_id) ?? [])].filter((id) => id !== c.node_id));
-        if (moving && c.node_id !== null) nodes.add(c.node_id); // a move goes elsewhere
+        if (moving && c.node_id !== null) for (const id of this.registry.aliasesOf(c.node_id)) nodes.add(id); // a move goes elsewhere
         return nodes;
       };
       const plan = chooseRebuildTargets(
+        // A node registered under several addresses holds the kept chunk under each of them.
         chunks
           .filter((c) => !leaving.has(c.chunk_number))
-          .map((c) => ({ chunkNumber: c.chunk_number, nodeId: c.node_id, state: c.state })),
+          .flatMap((c) =>
+            (c.node_id === null ? [null] : this.registry.aliasesOf(c.node_id)).map((nodeId) => ({ chunkNumber: c.chunk_number, nodeId, state: c.state })),
+          ),
         [
           ...rebuild.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, false) })),
           ...move.map((c) => ({ chunkNumber: c.chunk_number, bytes: chunkLength(file.size, c.chunk_number, layout), avoid: avoid(c, true) })),

@@ -318,6 +318,15 @@ export class NodeRegistry implements NodeAccess {
     return [...byName.values()];
   }
 
+  /** Every registered id of the physical node behind `nodeId` (itself included): one node, many addresses. */
+  aliasesOf(nodeId: number): number[] {
+    const name = this.states.get(nodeId)?.name;
+    if (!name) return [nodeId];
+    return this.list()
+      .filter((s) => s.id === nodeId || s.name === name)
+      .map((s) => s.id);
+  }
+
   /** Distinct physical nodes that can take writes now. */
   healthyCount(): number {
     return this.writable().length;
