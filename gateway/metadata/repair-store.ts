@@ -51,6 +51,9 @@ export interface RedundancyReport {
   heals: { done: number; failed: number; bytes: number; last_at: Date | null };
 }
 
+/** How many due files a claim compares by lost chunks. */
+const CLAIM_WINDOW = 1000;
+
 const ms = (n: number): string => `${Math.max(0, Math.round(n))} milliseconds`;
 
 /** Chunks on a node that is down or dead, or not in state ok, do not count as surviving. */
@@ -121,14 +124,21 @@ export class RepairStore {
   }
 
   /**
-   * Claims the due file that has lost the most chunks (the closest to being lost) for `leaseMs`.
+   * Claims, among the CLAIM_WINDOW longest-due files, the one that has lost the most chunks (the
+   * closest to being lost) for `leaseMs`.
    * SKIP LOCKED keeps two gateways claiming at the same moment from waiting on, or taking, one row.
    */
   async claimHeal(claimant: string, leaseMs: number): Promise<HealJob | null> {
     const r = await this.pool.query<{ file_id: string; chunk_numbers: number[]; move_numbers: number[]; reason: string; attempts: number }>(
       `WITH pick AS (
          SELECT q.file_id FROM heal_queue q
-         WHERE q.next_attempt_at <= now() AND (q.claimed_until IS NULL OR q.claimed_until < now())
+         WHERE q.file_id IN (
+             -- Priorities are counted for the longest-due files only, so a claim stays cheap
+             -- however long the queue (a node holding a million files may die).
+             SELECT d.file_id FROM heal_queue d
+             WHERE d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())
+             ORDER BY d.next_attempt_at LIMIT ${CLAIM_WINDOW})
+           AND q.next_attempt_at <= now() AND (q.claimed_until IS NULL OR q.claimed_until < now())
          ORDER BY (SELECT count(*) FROM chunks c LEFT JOIN storage_nodes n ON n.id = c.node_id
                    WHERE c.file_id = q.file_id AND (${LOST} OR c.chunk_number = ANY (q.chunk_numbers))) DESC,
                   q.queued_at
