@@ -422,6 +422,7 @@ describe('membership changes move data without lowering redundancy', () => {
 
     const moved = await c.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM heal_events WHERE ok AND kind = 'move'`);
     expect(moved.rows[0]!.n).toBeGreaterThan(0);
+    expect((await redundancy(c.gatewayUrl)).moves.done).toBe(moved.rows[0]!.n);
     // The old copies are gone from the nodes they left: every node holds exactly the chunks the metadata names.
     const rows = await chunkRows(c);
     const dirs = [...c.nodes.map((_, i) => ({ address: c.nodes[i]!.address, dir: nodeDir(c, i) })), { address: joiner.address, dir: joiner.dataDir }];

@@ -48,7 +48,8 @@ export interface RedundancyReport {
   unreadable: number;
   bytes_at_risk: number;
   heal_queue: { files: number; chunks: number; due: number; claimed: number };
-  heals: { done: number; failed: number; bytes: number; last_at: Date | null };
+  heals: { done: number; failed: number; bytes: number; last_at: Date | null }; // chunks rebuilt (failed: rebuilds and moves)
+  moves: { done: number; bytes: number }; // chunks moved by drains and rebalancing
 }
 
 /** How many due files a claim compares by lost chunks. */
@@ -420,13 +421,17 @@ export class RepairStore {
                 count(*) FILTER (WHERE claimed_until > now())::int8 AS claimed
          FROM heal_queue`,
       ),
-      this.pool.query<{ done: number; failed: number; bytes: number; last_at: Date | null }>(
-        `SELECT count(*) FILTER (WHERE ok)::int8 AS done, count(*) FILTER (WHERE NOT ok)::int8 AS failed,
-                COALESCE(sum(bytes) FILTER (WHERE ok), 0)::int8 AS bytes, max(at) AS last_at
+      this.pool.query<{ done: number; failed: number; bytes: number; last_at: Date | null; moved: number; moved_bytes: number }>(
+        `SELECT count(*) FILTER (WHERE ok AND kind = 'heal')::int8 AS done, count(*) FILTER (WHERE NOT ok)::int8 AS failed,
+                COALESCE(sum(bytes) FILTER (WHERE ok AND kind = 'heal'), 0)::int8 AS bytes,
+                max(at) FILTER (WHERE kind = 'heal') AS last_at,
+                count(*) FILTER (WHERE ok AND kind = 'move')::int8 AS moved,
+                COALESCE(sum(bytes) FILTER (WHERE ok AND kind = 'move'), 0)::int8 AS moved_bytes
          FROM heal_events`,
       ),
     ]);
     const files = byLoss.rows.reduce((a, r) => a + r.files, 0);
+    const h = heals.rows[0]!;
     const degraded = new Map<number, { files: number; bytes: number }>();
     let unreadable = 0;
     let atRisk = 0;
@@ -446,7 +451,8 @@ export class RepairStore {
       unreadable,
       bytes_at_risk: atRisk,
       heal_queue: queue.rows[0]!,
-      heals: heals.rows[0]!,
+      heals: { done: h.done, failed: h.failed, bytes: h.bytes, last_at: h.last_at },
+      moves: { done: h.moved, bytes: h.moved_bytes },
     };
   }
 }
