@@ -83,13 +83,14 @@ export class Healer implements HealRequests {
    * nodes (again every DRAIN_REQUEUE_MS, for chunks of uploads that were running when the drain began).
    */
   private async queueNodes(): Promise<void> {
-    const healthy = new Set(this.registry.list().filter((n) => n.status === 'healthy' && !n.draining).map((n) => n.id));
+    const nodes = this.registry.list();
+    const healthy = new Set(nodes.filter((n) => n.status === 'healthy' && !n.draining).map((n) => n.id));
     if ([...healthy].some((id) => !this.healthy.has(id))) {
       // A node came back or joined: chunks waiting for a place may have one now.
       await this.store.retryAllNow().then(() => this.nudge(), () => undefined);
     }
     this.healthy = healthy;
-    for (const node of this.registry.list()) {
+    for (const node of nodes) {
       const kind = node.status === 'dead' ? 'heal' : node.draining ? 'move' : null;
       const last = this.nodesQueued.get(node.id);
       if (!kind) {

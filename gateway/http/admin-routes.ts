@@ -5,6 +5,7 @@ import { parseNodeAddress } from '../../proto/node-address.js';
 import { NodeRefused, type NodeRegistry } from '../cluster/node-registry.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import { nodeJson } from './file-json.js';
+import { parseNodeId } from './request-parsing.js';
 
 export interface MembershipHooks {
   /** A new node was registered (the rebalancer starts). */
@@ -37,9 +38,7 @@ export function adminRouter(registry: NodeRegistry, hooks: MembershipHooks): Rou
   });
 
   router.delete('/admin/nodes/:id', async (req, res) => {
-    const raw = String(req.params.id);
-    if (!/^[1-9]\d{0,8}$/.test(raw)) throw badRequest(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
-    const id = Number(raw);
+    const id = parseNodeId(String(req.params.id));
     const result = await registry.remove(id);
     if (result === 'unknown') throw notFound(`storage node ${id} is not registered`);
     if ('chunks' in result) {

@@ -5,7 +5,8 @@ import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { Rebalancer } from '../cluster/rebalancer.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { RepairStore, ScrubRun } from '../metadata/repair-store.js';
-import { badRequest, notFound } from './api-error.js';
+import { notFound } from './api-error.js';
+import { parseNodeId } from './request-parsing.js';
 
 function scrubJson(run: ScrubRun | null, totalChunks: number) {
   if (!run) return null;
@@ -31,10 +32,9 @@ export function repairRouter(deps: {
   const router = Router();
 
   router.post('/admin/nodes/:id/drain', async (req, res) => {
-    const raw = String(req.params.id);
-    if (!/^[1-9]\d{0,8}$/.test(raw)) throw badRequest(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
-    const node = await metadata.setDraining(Number(raw));
-    if (!node) throw notFound(`storage node ${raw} is not registered`);
+    const id = parseNodeId(String(req.params.id));
+    const node = await metadata.setDraining(id);
+    if (!node) throw notFound(`storage node ${id} is not registered`);
     registry.markDraining(node.id);
     const files = await repair.queueNodeChunks(node.id, `node ${node.address} draining`, 'move');
     deps.queued();

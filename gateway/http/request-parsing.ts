@@ -1,4 +1,4 @@
-// Validation of request parameters: listing queries, file ids, byte ranges. Pure: no I/O.
+// Validation of request parameters: listing queries, file and node ids, byte ranges. Pure: no I/O.
 import parseRange from 'range-parser';
 import { decodeCursor, type ListPosition } from './list-cursor.js';
 
@@ -9,6 +9,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function parseFileId(raw: string): string {
   if (!UUID.test(raw)) throw new InvalidInput(`file id "${raw}" is not a UUID`);
   return raw.toLowerCase();
+}
+
+/** A storage node id in a path: a positive whole number. */
+export function parseNodeId(raw: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new InvalidInput(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
+  return Number(raw);
 }
 
 export type ListQuery =
