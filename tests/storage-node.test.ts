@@ -629,8 +629,9 @@ describe('block checksums: verified reads, bitrot on disk, checked writes', () =
     expect((await getChunk(client, 'rot-table', { offset: 0, length: BLOCK })).equals(data.subarray(0, BLOCK))).toBe(true);
 
     await flipByte(await chunkFile(proc.dataDir, 'rot-header'), 45); // inside the size field
-    for (const call of [getChunk(client, 'rot-header'), statChunk(client, 'rot-header')]) {
-      const { code, details } = await grpcError(call);
+    // One call at a time: a call started before the previous one is awaited could reject unobserved.
+    for (const call of [() => getChunk(client, 'rot-header'), () => statChunk(client, 'rot-header')]) {
+      const { code, details } = await grpcError(call());
       expect(code).toBe(status.DATA_LOSS);
       expect(details).toMatch(/rot-header.*damaged header/);
     }
