@@ -11,6 +11,7 @@ import { createPool, Metadata } from './metadata/metadata.js';
 import { migrate } from './metadata/migrate.js';
 import { NodeRegistry } from './cluster/node-registry.js';
 import { UploadService } from './files/upload-service.js';
+import { FileUploads } from './files/file-upload.js';
 import { DownloadService } from './files/download-service.js';
 import { ErasureCoder } from './data/erasure-code.js';
 import { Healer } from './cluster/healer.js';
@@ -84,7 +85,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   });
   if (config.scrubIntervalMs > 0) scrubber.start();
   const rebalancer = new Rebalancer(metadata, repair, registry, () => healer.nudge(), config.repairPollMs);
-  const uploads = new UploadService(config, metadata, registry, deleter, coder, healer, activity);
+  const fileUploads = new FileUploads(config, metadata, registry, deleter, coder, healer);
+  const uploads = new UploadService(fileUploads, metadata, activity);
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
   const app = createApp({
     metadata,

@@ -3,7 +3,7 @@
 // that hold no other chunk of the file, checks what the nodes hold, and switches the metadata in one
 // transaction (old copies go through the deletion queue, then are deleted at once where possible).
 import type { ErasureCoder } from '../data/erasure-code.js';
-import { rebuildChunks } from '../data/chunk-rebuilder.js';
+import { rebuildChunks, type FileDigest } from '../data/chunk-rebuilder.js';
 import { chunkLength } from '../data/stripe-layout.js';
 import type { Throttle } from '../data/throttle.js';
 import type { ChunkRow, Metadata } from '../metadata/metadata.js';
@@ -58,7 +58,12 @@ export class FileHealer {
     const targets = new Map<number, Target>();
     try {
       const file = await this.metadata.getFile(job.fileId);
-      if (!file || file.status !== 'completed' || !file.checksum) {
+      const digest: FileDigest | null = file?.checksum
+        ? { algorithm: 'sha256', hex: file.checksum }
+        : file?.md5
+          ? { algorithm: 'md5', hex: file.md5 }
+          : null;
+      if (!file || file.status !== 'completed' || !digest) {
         done.push(...job.chunkNumbers, ...job.moveNumbers);
         return { done, retryMs: 0, failure: null };
       }
@@ -134,7 +139,8 @@ export class FileHealer {
       const healing = rebuilding.filter((n) => rebuildNumbers.has(n));
       if (healing.length > 0) await this.store.markHealing(file.id, healing);
       const sizes = await rebuildChunks(
-        { ...file, checksum: file.checksum },
+        file,
+        digest,
         chunks,
         new Map([...targets].map(([n, t]) => [n, t.client])),
         new Set(healing),

@@ -1,7 +1,8 @@
 // Rebuilds chunks of a file from its other chunks: reads the whole file through the stripe reader
 // (which decodes around the chunks being rebuilt), codes it again stripe by stripe, and sends only
-// the rebuilt chunks to their new nodes. The SHA-256 of what was read must equal the file's checksum,
-// so a rebuild never writes bytes that differ from what was uploaded.
+// the rebuilt chunks to their new nodes. The digest of what was read (SHA-256 for /files, MD5 for S3
+// objects and parts) must equal the file's, so a rebuild never writes bytes that differ from the upload.
+import { createHash } from 'node:crypto';
 import type { NodeAccess } from '../cluster/node-registry.js';
 import type { NodeClient } from '../cluster/node-client.js';
 import type { ChunkRow } from '../metadata/metadata.js';
@@ -22,13 +23,20 @@ export interface RebuildOptions {
 
 export class RebuildError extends Error {}
 
+/** The end-to-end digest a file was stored with: the /files SHA-256, or the S3 MD5. */
+export interface FileDigest {
+  algorithm: 'sha256' | 'md5';
+  hex: string;
+}
+
 /**
  * Writes the chunks in `targets` (chunk number -> node), reading from every chunk not `lost`. Resolves with
  * the size of each rebuilt chunk once every node holds its chunk durably; rejects if any target
  * failed, the file could not be read, or its bytes no longer match its checksum.
  */
 export async function rebuildChunks(
-  file: StoredFile & { checksum: string },
+  file: StoredFile,
+  digest: FileDigest,
   chunks: ChunkRow[],
   targets: Map<number, NodeClient>,
   lost: Set<number>,
@@ -47,6 +55,7 @@ export async function rebuildChunks(
     },
     layout.width + layout.parity, // the writer never gives up for the chunks it does not write
   );
+  const hash = createHash(digest.algorithm);
   let writing: Promise<void> = Promise.resolve();
   const aborted = (): void => writer.abort();
   options.signal.addEventListener('abort', aborted);
@@ -62,13 +71,15 @@ export async function rebuildChunks(
         (writing = writing.then(async () => {
           if (options.signal.aborted) throw new RebuildError('rebuild cancelled');
           await options.throttle.take(bytes.length);
+          hash.update(bytes);
           await writer.write(bytes);
         })),
       { access: options.access, coder: options.coder, stallMs: options.stallMs, onFault: () => undefined },
     );
     const written = await writer.finish();
-    if (written.size !== file.size || written.checksum !== file.checksum) {
-      throw new RebuildError(`file ${file.id} read back as ${written.size} bytes with SHA-256 ${written.checksum}, expected ${file.checksum}`);
+    const read = hash.digest('hex');
+    if (written.size !== file.size || read !== digest.hex) {
+      throw new RebuildError(`file ${file.id} read back as ${written.size} bytes with ${digest.algorithm} ${read}, expected ${digest.hex}`);
     }
     const sizes = new Map<number, number>();
     for (const n of targets.keys()) {

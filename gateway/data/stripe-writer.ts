@@ -1,11 +1,10 @@
 // Cuts a byte stream into stripes of k data units, computes m parity units per stripe, and sends
-// unit i of every stripe to chunk i, hashing the whole file on the way (SHA-256, the file's ETag).
+// unit i of every stripe to chunk i. Callers hash what they need (SHA-256, MD5, ...) on the way in.
 //
 // Chunk streams open lazily, so a small file uses only as many data chunks as it has units (plus
 // its parity chunks). A chunk whose node fails, refuses or stalls is dropped and recorded as missing;
 // the upload goes on while it can still lose no more than `tolerated` chunks.
 // Two stripe buffers are reused: one fills from the client while the other is coded and sent.
-import { createHash } from 'node:crypto';
 import type { ChunkSender } from './chunk-sender.js';
 import type { ErasureCoder } from './erasure-code.js';
 import { StorageUnavailable } from './storage-unavailable.js';
@@ -20,7 +19,6 @@ export interface WrittenChunk {
 
 export interface WrittenFile {
   size: number;
-  checksum: string;
   chunks: WrittenChunk[];
 }
 
@@ -32,7 +30,6 @@ interface Slot {
 
 export class StripeWriter {
   private readonly senders = new Map<number, ChunkSender | null>(); // null: no node for this chunk
-  private readonly hash = createHash('sha256');
   private readonly slots: Slot[];
   private slot = 0;
   private filled = 0; // bytes of the current stripe in its buffer
@@ -59,7 +56,6 @@ export class StripeWriter {
   }
 
   async write(data: Buffer): Promise<void> {
-    this.hash.update(data);
     const capacity = stripeBytes(this.layout);
     for (let position = 0; position < data.length; ) {
       const take = Math.min(capacity - this.filled, data.length - position);
@@ -129,7 +125,6 @@ export class StripeWriter {
     this.checkQuorum();
     return {
       size: this.offset,
-      checksum: this.hash.digest('hex'),
       chunks: numbers.map((n, i) => {
         const r = results[i]!;
         const expected = chunkLength(this.offset, n, this.layout);

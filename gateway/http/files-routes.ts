@@ -3,7 +3,7 @@ import { create as contentDisposition } from 'content-disposition';
 import { Router, type Request } from 'express';
 import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import { encodeCursor } from './list-cursor.js';
-import type { Metadata } from '../metadata/metadata.js';
+import { FILES_BUCKET_ID, type Metadata } from '../metadata/metadata.js';
 import { parseByteRange, parseFileId, parseListQuery } from './request-parsing.js';
 import type { DownloadService } from '../files/download-service.js';
 import { ClientGone, responseSink } from './response-sink.js';
@@ -23,7 +23,7 @@ export function filesRouter(deps: {
   async function completedFile(req: Request) {
     const fileId = parseFileId(String(req.params.fileId));
     const file = await metadata.getFile(fileId);
-    if (!file || file.status !== 'completed') throw notFound(`file ${fileId} does not exist`);
+    if (!file || file.status !== 'completed' || file.bucket_id !== FILES_BUCKET_ID) throw notFound(`file ${fileId} does not exist`);
     return file;
   }
 
@@ -94,9 +94,9 @@ export function filesRouter(deps: {
   });
 
   router.delete('/files/:fileId', async (req, res) => {
-    const fileId = parseFileId(String(req.params.fileId));
-    if (!(await deleter.removeFile(fileId, 'completed'))) throw notFound(`file ${fileId} does not exist`);
-    res.json({ message: 'file deleted', file_id: fileId });
+    const file = await completedFile(req);
+    if (!(await deleter.removeFile(file.id, 'completed'))) throw notFound(`file ${file.id} does not exist`);
+    res.json({ message: 'file deleted', file_id: file.id });
   });
 
   return router;

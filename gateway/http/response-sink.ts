@@ -1,12 +1,12 @@
 // The download's sink: writes bytes to the HTTP response and resolves when the socket has taken
 // them, so the reader holds back (bounded memory whatever the client's speed) and may reuse its
 // buffers. A client that goes away rejects the pending write instead of leaving it hanging.
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Sink } from '../data/stripe-reader.js';
 
 export class ClientGone extends Error {}
 
-export function responseSink(res: Response, beforeFirstByte: () => void): Sink {
+export function responseSink(res: ServerResponse, beforeFirstByte: () => void): Sink {
   let started = false;
   const gone = new Promise<never>((_, reject) => {
     res.once('close', () => reject(new ClientGone('the client closed the connection')));

@@ -53,6 +53,25 @@ export interface FileRow {
   updated_at: Date;
   completed_at: Date | null;
   created_us: string; // created_at in microseconds since the epoch (keyset cursor)
+  bucket_id: number; // FILES_BUCKET_ID for /files uploads
+  object_key: string | null; // an S3 object's key; null for /files uploads and multipart parts
+  md5: string | null; // hex; S3 objects and parts (their ETag)
+  etag: string | null; // S3 ETag without quotes
+  headers: Record<string, string>; // stored S3 headers: content-encoding, cache-control, x-amz-meta-*, ...
+  checksums: Record<string, string>; // flexible checksums by algorithm (CRC32, SHA256, ...), base64
+  part_number: number | null;
+  part_offset: number | null;
+  part_count: number; // > 0: a multipart object, whose bytes are its parts'
+}
+
+/** The bucket of the /files API (migration 004); no S3 request can name it. */
+export const FILES_BUCKET_ID = 1;
+
+/** Where a new file row belongs: the /files bucket, or an S3 bucket (as an object or a multipart part). */
+export interface FilePlace {
+  bucketId: number;
+  uploadId?: string;
+  partNumber?: number;
 }
 
 export type ChunkState = 'ok' | 'missing' | 'healing';
@@ -90,8 +109,9 @@ export interface DueDeletion extends ChunkLocation {
   attempts: number;
 }
 
-const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe_unit, stripe_width, parity_width,
-  created_at, updated_at, completed_at,
+export const FILE_COLUMNS = `id, filename, content_type, size, checksum, status, stripe_unit, stripe_width, parity_width,
+  created_at, updated_at, completed_at, bucket_id, object_key, md5, etag, headers, checksums,
+  part_number, part_offset, part_count,
   ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
 
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -107,6 +127,42 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
   } finally {
     client.release();
   }
+}
+
+export type QueuedDeletion = ChunkLocation & { address: string };
+
+/**
+ * Drops files (and the parts of multipart objects among them) inside the caller's transaction, queuing
+ * every chunk they had for deletion on its node first, so that no chunk is forgotten.
+ */
+export async function dropFiles(c: pg.PoolClient, fileIds: string[]): Promise<QueuedDeletion[]> {
+  if (fileIds.length === 0) return [];
+  const queued = await c.query<{ node_id: number; chunk_id: string; address: string }>(
+    `WITH doomed AS (SELECT id FROM files WHERE id = ANY($1::uuid[]) OR parent_id = ANY($1::uuid[])),
+     q AS (
+       INSERT INTO chunk_deletions (node_id, chunk_id)
+       SELECT node_id, chunk_id FROM chunks WHERE file_id IN (SELECT id FROM doomed) AND node_id IS NOT NULL
+       ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
+       RETURNING node_id, chunk_id)
+     SELECT q.node_id, q.chunk_id, n.address FROM q JOIN storage_nodes n ON n.id = q.node_id`,
+    [fileIds],
+  );
+  await c.query('DELETE FROM files WHERE id = ANY($1::uuid[]) OR parent_id = ANY($1::uuid[])', [fileIds]);
+  return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id, address: r.address }));
+}
+
+/** Records the written chunks of an upload: sizes, checksums, states; drops planned chunks never used. */
+export async function recordChunks(c: pg.PoolClient, fileId: string, chunks: StoredChunk[]): Promise<void> {
+  await c.query('DELETE FROM chunks WHERE file_id = $1 AND NOT (chunk_number = ANY($2::int[]))', [
+    fileId,
+    chunks.map((x) => x.chunkNumber),
+  ]);
+  await c.query(
+    `UPDATE chunks SET size = s.size, checksum = s.checksum, state = s.state
+     FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[]) AS s(chunk_number, size, checksum, state)
+     WHERE chunks.file_id = $1 AND chunks.chunk_number = s.chunk_number`,
+    [fileId, chunks.map((x) => x.chunkNumber), chunks.map((x) => x.size), chunks.map((x) => x.checksum), chunks.map((x) => x.state)],
+  );
 }
 
 export class Metadata {
@@ -226,14 +282,24 @@ export class Metadata {
 
   /** The `uploading` row and the planned chunk placements, before any byte is sent. */
   async createUpload(
-    file: { id: string; filename: string; contentType: string; stripeUnit: number; dataUnits: number; parityUnits: number },
+    file: { id: string; filename: string; contentType: string; stripeUnit: number; dataUnits: number; parityUnits: number; place: FilePlace },
     chunks: PlannedChunk[],
   ): Promise<void> {
     await inTransaction(this.pool, async (c) => {
       await c.query(
-        `INSERT INTO files (id, filename, content_type, status, stripe_unit, stripe_width, parity_width)
-         VALUES ($1, $2, $3, 'uploading', $4, $5, $6)`,
-        [file.id, file.filename, file.contentType, file.stripeUnit, file.dataUnits, file.parityUnits],
+        `INSERT INTO files (id, filename, content_type, status, stripe_unit, stripe_width, parity_width, bucket_id, upload_id, part_number)
+         VALUES ($1, $2, $3, 'uploading', $4, $5, $6, $7, $8, $9)`,
+        [
+          file.id,
+          file.filename,
+          file.contentType,
+          file.stripeUnit,
+          file.dataUnits,
+          file.parityUnits,
+          file.place.bucketId,
+          file.place.uploadId ?? null,
+          file.place.partNumber ?? null,
+        ],
       );
       // Unplaced chunks are missing from the start; the rest are 'ok' until the upload says otherwise.
       await c.query(
@@ -251,9 +317,8 @@ export class Metadata {
   }
 
   /**
-   * Makes an upload visible: records chunk sizes, checksums and states, drops planned chunks that
-   * were never used, and marks the file completed, all in one transaction. Null when the row is gone (the
-   * janitor judged the upload abandoned), in which case nothing changes.
+   * Makes a /files upload visible: records its chunks and marks it completed, in one transaction.
+   * Null when the row is gone (the janitor judged the upload abandoned), in which case nothing changes.
    */
   async completeUpload(fileId: string, size: number, checksum: string, chunks: StoredChunk[]): Promise<FileRow | null> {
     return inTransaction(this.pool, async (c) => {
@@ -263,22 +328,7 @@ export class Metadata {
         [fileId, size, checksum],
       );
       if (file.rowCount === 0) return null;
-      await c.query('DELETE FROM chunks WHERE file_id = $1 AND NOT (chunk_number = ANY($2::int[]))', [
-        fileId,
-        chunks.map((x) => x.chunkNumber),
-      ]);
-      await c.query(
-        `UPDATE chunks SET size = s.size, checksum = s.checksum, state = s.state
-         FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[]) AS s(chunk_number, size, checksum, state)
-         WHERE chunks.file_id = $1 AND chunks.chunk_number = s.chunk_number`,
-        [
-          fileId,
-          chunks.map((x) => x.chunkNumber),
-          chunks.map((x) => x.size),
-          chunks.map((x) => x.checksum),
-          chunks.map((x) => x.state),
-        ],
-      );
+      await recordChunks(c, fileId, chunks);
       return file.rows[0]!;
     });
   }
@@ -303,11 +353,13 @@ export class Metadata {
   async listFilesPage(page: number, perPage: number): Promise<{ files: FileRow[]; total: number }> {
     const [files, total] = await Promise.all([
       this.pool.query<FileRow>(
-        `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed'
+        `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
          ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
         [perPage, (page - 1) * perPage],
       ),
-      this.pool.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM files WHERE status = 'completed'`),
+      this.pool.query<{ n: number }>(
+        `SELECT count(*)::int8 AS n FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}`,
+      ),
     ]);
     return { files: files.rows, total: total.rows[0]!.n };
   }
@@ -317,13 +369,14 @@ export class Metadata {
     const r = after
       ? await this.pool.query<FileRow>(
           `SELECT ${FILE_COLUMNS} FROM files
-           WHERE status = 'completed'
+           WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
              AND (created_at, id) < ('epoch'::timestamptz + $1::bigint * interval '1 microsecond', $2::uuid)
            ORDER BY created_at DESC, id DESC LIMIT $3`,
           [after.createdAtMicros, after.fileId, limit],
         )
       : await this.pool.query<FileRow>(
-          `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' ORDER BY created_at DESC, id DESC LIMIT $1`,
+          `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
+           ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit],
         );
     return r.rows;
@@ -346,24 +399,14 @@ export class Metadata {
    * its chunks for deletion on the nodes. `onlyIf` limits it to uploads, or to completed files.
    * Returns the queued chunks, or null when no such file was there.
    */
-  async removeFile(fileId: string, onlyIf?: FileRow['status']): Promise<(ChunkLocation & { address: string })[] | null> {
+  async removeFile(fileId: string, onlyIf?: FileRow['status']): Promise<QueuedDeletion[] | null> {
     return inTransaction(this.pool, async (c) => {
       const file = await c.query(
         `SELECT id FROM files WHERE id = $1 AND ($2::text IS NULL OR status = $2) FOR UPDATE`,
         [fileId, onlyIf ?? null],
       );
       if (file.rowCount === 0) return null;
-      const queued = await c.query<{ node_id: number; chunk_id: string; address: string }>(
-        `WITH q AS (
-           INSERT INTO chunk_deletions (node_id, chunk_id)
-           SELECT node_id, chunk_id FROM chunks WHERE file_id = $1 AND node_id IS NOT NULL
-           ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
-           RETURNING node_id, chunk_id)
-         SELECT q.node_id, q.chunk_id, n.address FROM q JOIN storage_nodes n ON n.id = q.node_id`,
-        [fileId],
-      );
-      await c.query('DELETE FROM files WHERE id = $1', [fileId]);
-      return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id, address: r.address }));
+      return dropFiles(c, [fileId]);
     });
   }
 
