@@ -1,0 +1,40 @@
+// The x-amz-copy-source header of CopyObject and UploadPartCopy, and the byte range of
+// x-amz-copy-source-range. Pure.
+import { S3Error, s3Errors } from './s3-error.js';
+
+export function parseCopySource(header: string): { bucket: string; key: string } {
+  let value = header.trim();
+  const q = value.indexOf('?');
+  if (q >= 0) {
+    const params = new URLSearchParams(value.slice(q + 1));
+    if (params.has('versionId') && params.get('versionId') !== 'null') {
+      throw s3Errors.invalidArgument('Versioning is not enabled: only the current version can be copied', 'x-amz-copy-source');
+    }
+    value = value.slice(0, q);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    throw s3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', header);
+  }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) {
+    throw s3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', header);
+  }
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+}
+
+/** `bytes=first-last` (both required, inclusive) within a source of `size` bytes; end exclusive. */
+export function parseCopySourceRange(header: string | undefined, size: number): { start: number; end: number } {
+  if (header === undefined) return { start: 0, end: size };
+  const m = /^bytes=(\d+)-(\d+)$/.exec(header.trim());
+  if (!m) throw s3Errors.invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last', 'x-amz-copy-source-range', header);
+  const start = Number(m[1]);
+  const last = Number(m[2]);
+  if (last < start || last >= size) {
+    throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { fields: { RangeRequested: header, ActualObjectSize: String(size) } });
+  }
+  return { start, end: last + 1 };
+}
