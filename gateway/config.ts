@@ -38,6 +38,11 @@ export interface GatewayConfig {
   scrubIntervalMs: number; // from the end of one scrub pass to the start of the next (0: no scrubbing)
   scrubBytesPerSecond: number;
   rebalanceOnJoin: boolean; // a node registered at run time starts a rebalance
+  s3Port: number; // the S3 API's own port (0: any free port)
+  s3Domains: string[]; // virtual-host style requests: <bucket>.<domain>
+  s3Region: string;
+  multipartTtlMs: number; // multipart uploads not completed by then are aborted by the janitor
+  minPartSize: number; // every part of a multipart upload but the last is at least this long
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +53,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a whole number`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (${min}..${max})`);
+  return value;
+}
+
+function region(raw: string | undefined): string {
+  const value = raw?.trim() || 'us-east-1';
+  if (!/^[a-z0-9-]{1,32}$/.test(value)) throw new ConfigError(`S3_REGION=${JSON.stringify(raw)} is not a region name (lowercase letters, digits, -)`);
   return value;
 }
 
@@ -103,6 +114,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     scrubIntervalMs: integer(env, 'SCRUB_INTERVAL_MS', 86_400_000, 0, 365 * 86_400_000),
     scrubBytesPerSecond: integer(env, 'SCRUB_RATE_MIB', 32, 0, 100_000) * MiB,
     rebalanceOnJoin: integer(env, 'REBALANCE_ON_JOIN', 1, 0, 1) === 1,
+    s3Port: integer(env, 'S3_PORT', 9000, 0, 65535),
+    s3Domains: (env.S3_DOMAIN ?? '').split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    s3Region: region(env.S3_REGION),
+    multipartTtlMs: integer(env, 'MULTIPART_TTL_MS', 7 * 86_400_000, 1_000, 365 * 86_400_000),
+    minPartSize: integer(env, 'MIN_PART_SIZE', 5 * MiB, 0, 5 * 1024 * MiB),
   };
   return config;
 }

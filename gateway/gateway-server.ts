@@ -19,6 +19,7 @@ import { Scrubber } from './cluster/scrubber.js';
 import { Rebalancer } from './cluster/rebalancer.js';
 import { ForegroundActivity } from './files/foreground-activity.js';
 import { RepairStore } from './metadata/repair-store.js';
+import { ObjectStore } from './metadata/object-store.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 
@@ -53,7 +54,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   );
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
-  const janitor = new Janitor(metadata, registry, deleter, config);
+  const objectStore = new ObjectStore(metadata.pool);
+  const janitor = new Janitor(metadata, registry, deleter, config, objectStore);
   janitor.start(config.janitorIntervalMs);
   const coders = new Map<string, ErasureCoder>();
   const coder = (k: number, m: number): ErasureCoder => {

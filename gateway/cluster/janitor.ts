@@ -1,13 +1,16 @@
-// Keeps the cluster clean: removes uploads abandoned by a crashed gateway, retries queued chunk
-// deletions, and deletes chunks that nodes hold but no metadata references (after a grace period).
+// Keeps the cluster clean: removes uploads abandoned by a crashed gateway and multipart uploads left
+// open past MULTIPART_TTL_MS, retries queued chunk deletions, and deletes chunks that nodes hold but
+// no metadata references (after a grace period).
 import type { ChunkDeleter } from './chunk-deleter.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
+import type { ObjectStore } from '../metadata/object-store.js';
 
 const BATCH = 500;
 
 export interface JanitorReport {
   staleUploads: number;
+  staleMultipartUploads: number;
   deletions: number;
   orphans: number;
 }
@@ -20,7 +23,8 @@ export class Janitor {
     private readonly metadata: Metadata,
     private readonly registry: NodeRegistry,
     private readonly deleter: ChunkDeleter,
-    private readonly options: { uploadTtlMs: number; orphanGraceMs: number },
+    private readonly options: { uploadTtlMs: number; orphanGraceMs: number; multipartTtlMs: number },
+    private readonly store: ObjectStore,
   ) {}
 
   start(intervalMs: number): void {
@@ -48,12 +52,21 @@ export class Janitor {
     for (const fileId of await this.metadata.uploadsIdleSince(cutoff)) {
       if (await this.deleter.removeFile(fileId, 'uploading')) staleUploads += 1;
     }
+    // Multipart uploads never completed or aborted: their parts are deleted like any file's chunks.
+    let staleMultipartUploads = 0;
+    for (const uploadId of await this.store.uploadsStartedBefore(new Date(Date.now() - this.options.multipartTtlMs))) {
+      const queued = await this.store.abortMultipartUpload(uploadId);
+      if (queued) {
+        staleMultipartUploads += 1;
+        await this.deleter.deleteNow(queued);
+      }
+    }
     const deletions = await this.deleter.deleteDue();
     let orphans = 0;
     for (const node of this.registry.list().filter((n) => n.status !== 'down' && n.status !== 'dead')) {
       orphans += await this.collectOrphans(node.id).catch(() => 0);
     }
-    return { staleUploads, deletions, orphans };
+    return { staleUploads, staleMultipartUploads, deletions, orphans };
   }
 
   private async collectOrphans(nodeId: number): Promise<number> {

@@ -1,0 +1,127 @@
+// The S3 endpoint: its own HTTP server on S3_PORT. Each request gets a request id, is addressed
+// (bucket, key), routed to an operation, authenticated (SigV4) and authorised before its body is
+// read, then handled; any failure is answered as S3 XML.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ObjectStore } from '../metadata/object-store.js';
+import { toApiError } from '../http/error-handler.js';
+import { corsResponseHeaders, preflight, type CorsRule } from './cors-rules.js';
+import { parseS3Address } from './s3-address.js';
+import type { S3Context, S3Identity } from './s3-context.js';
+import { S3Error, s3Errors } from './s3-error.js';
+import { READ_OPERATIONS, s3Operation, type S3Operation } from './s3-operation.js';
+import { errorDocument } from './s3-xml.js';
+import type { ObjectPayload } from './object-service.js';
+
+/** Authenticates a request from its head; the body is decoded and verified as it is read. */
+export interface S3Authenticator {
+  authenticate(req: IncomingMessage): Promise<{
+    identity: S3Identity;
+    payload: () => ObjectPayload;
+    body: () => AsyncIterable<Buffer>;
+  }>;
+}
+
+export type S3Handler = (ctx: S3Context) => Promise<void>;
+
+export interface S3ServerOptions {
+  store: ObjectStore;
+  auth: S3Authenticator;
+  handlers: Record<S3Operation, S3Handler>;
+  domains: string[]; // virtual-host style: bucket.<domain>
+  idleTimeoutMs: number;
+}
+
+/** Unread bytes up to which a refused body is read and dropped with the connection kept open. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/** Operations that need the root key: they change the set of buckets. */
+const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
+
+function toS3Error(err: unknown): S3Error {
+  if (err instanceof S3Error) return err;
+  const api = toApiError(err); // the same causes as the REST API: storage or database unavailable, ...
+  if (api.status === 503) return s3Errors.serviceUnavailable(api.message);
+  if (api.status === 413) return s3Errors.entityTooLarge(0);
+  if (api.status >= 400 && api.status < 500) return new S3Error(api.status, api.code === 'ClientAborted' ? 'IncompleteBody' : 'InvalidRequest', api.message);
+  return s3Errors.internal();
+}
+
+function authorise(identity: S3Identity, op: S3Operation, bucket: string | null): void {
+  if (op === 'ListBuckets') return; // lists only what the key may see
+  if (ROOT_OPERATIONS.has(op)) {
+    if (!identity.isRoot) throw s3Errors.accessDenied();
+    return;
+  }
+  if (!identity.can(bucket!, READ_OPERATIONS.has(op) ? 'read' : 'write')) throw s3Errors.accessDenied();
+}
+
+export function createS3Server(options: S3ServerOptions): Server {
+  const { store, auth, handlers, domains } = options;
+
+  async function bucketCors(name: string | null): Promise<CorsRule[] | null> {
+    if (!name) return null;
+    return ((await store.bucket(name))?.cors as CorsRule[] | null) ?? null;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    res.setHeader('Server', 'objstore');
+    let resource = '/';
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      const address = parseS3Address(req.headers.host, q < 0 ? url : url.slice(0, q), domains);
+      resource = address.resource;
+      const origin = req.headers.origin;
+      if (req.method === 'OPTIONS') {
+        const headers = preflight(await bucketCors(address.bucket), origin, req.headers['access-control-request-method'] as string | undefined, req.headers['access-control-request-headers'] as string | undefined);
+        res.writeHead(200, { ...headers, 'Content-Length': '0' });
+        res.end();
+        return;
+      }
+      const op = s3Operation(req.method ?? 'GET', address.bucket, address.key, query, { copySource: req.headers['x-amz-copy-source'] !== undefined });
+      const { identity, payload, body } = await auth.authenticate(req);
+      authorise(identity, op, address.bucket);
+      if (origin) {
+        for (const [name, value] of Object.entries(corsResponseHeaders(await bucketCors(address.bucket), origin, req.method ?? 'GET'))) res.setHeader(name, value);
+      }
+      if (expectsContinue) res.writeContinue(); // the body is wanted only once the request is accepted
+      await handlers[op]({ req, res, requestId, op, bucketName: address.bucket, key: address.key, query, identity, payload, body });
+    } catch (err) {
+      const e = toS3Error(err);
+      if (e.status >= 500) console.error(`s3: ${req.method} ${resource}:`, err);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      for (const name of res.getHeaderNames()) if (!name.startsWith('x-amz-') && name !== 'server' && !name.startsWith('access-control-')) res.removeHeader(name);
+      if (!req.complete) {
+        // A body the client is still sending is read and dropped so the answer is read; a large one
+        // (or one the client only sends after 100 Continue) ends the connection.
+        req.resume();
+        const length = Number(req.headers['content-length']);
+        if (expectsContinue || !(Number.isFinite(length) && length <= DRAIN_LIMIT)) res.setHeader('Connection', 'close');
+      }
+      const text = req.method === 'HEAD' ? '' : errorDocument(e, resource, requestId);
+      res.writeHead(e.status, {
+        ...(e.extra.headers ?? {}),
+        ...(text ? { 'Content-Type': 'application/xml' } : {}),
+        'Content-Length': String(Buffer.byteLength(text)),
+      });
+      res.end(text);
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res, false));
+  // Node answers Expect: 100-continue itself unless told otherwise, and any other Expect with 417;
+  // S3 ignores other values, and continues only once the request head is accepted.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false));
+  server.requestTimeout = 0; // large uploads take long; stalled clients are cut by the idle timeout
+  server.setTimeout(options.idleTimeoutMs);
+  return server;
+}
