@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
 import { parseNodeAddress } from '../proto/node-address.js';
+import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
+import type { RootKeySetting } from './auth/root-key.js';
+import { parseServerKey, ServerKeyError } from './auth/server-key.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -38,6 +41,9 @@ export interface GatewayConfig {
   scrubIntervalMs: number; // from the end of one scrub pass to the start of the next (0: no scrubbing)
   scrubBytesPerSecond: number;
   rebalanceOnJoin: boolean; // a node registered at run time starts a rebalance
+  serverKey: Buffer | undefined; // SERVER_KEY; unset: DATA_DIR/server.key (created at first start)
+  s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
+  keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +55,30 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (${min}..${max})`);
   return value;
+}
+
+function serverKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = env.SERVER_KEY?.trim();
+  if (!raw) return undefined;
+  try {
+    return parseServerKey(raw);
+  } catch (err) {
+    if (err instanceof ServerKeyError) throw new ConfigError(`SERVER_KEY ${err.message}`);
+    throw err;
+  }
+}
+
+function s3RootKey(env: NodeJS.ProcessEnv): RootKeySetting | undefined {
+  const accessKeyId = env.S3_ROOT_ACCESS_KEY?.trim() || undefined;
+  const secret = env.S3_ROOT_SECRET_KEY || undefined; // not trimmed: a secret is taken as given
+  if (accessKeyId === undefined && secret === undefined) return undefined;
+  if (accessKeyId === undefined) throw new ConfigError('S3_ROOT_SECRET_KEY is set but S3_ROOT_ACCESS_KEY is not: set both or neither');
+  if (secret === undefined) throw new ConfigError('S3_ROOT_ACCESS_KEY is set but S3_ROOT_SECRET_KEY is not: set both or neither');
+  const idProblem = accessKeyIdProblem(accessKeyId);
+  if (idProblem) throw new ConfigError(`S3_ROOT_ACCESS_KEY ${idProblem}`);
+  const secretProblem = secretKeyProblem(secret);
+  if (secretProblem) throw new ConfigError(`S3_ROOT_SECRET_KEY ${secretProblem}`);
+  return { accessKeyId, secret };
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -103,6 +133,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     scrubIntervalMs: integer(env, 'SCRUB_INTERVAL_MS', 86_400_000, 0, 365 * 86_400_000),
     scrubBytesPerSecond: integer(env, 'SCRUB_RATE_MIB', 32, 0, 100_000) * MiB,
     rebalanceOnJoin: integer(env, 'REBALANCE_ON_JOIN', 1, 0, 1) === 1,
+    serverKey: serverKey(env),
+    s3RootKey: s3RootKey(env),
+    keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
   };
   return config;
 }

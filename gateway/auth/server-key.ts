@@ -46,8 +46,9 @@ async function readKeyFile(path: string): Promise<{ key: Buffer; warnings: strin
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ServerKeyError(`cannot read the server key file ${path}: ${describe(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null; // absent (creating it will say what is wrong)
+    throw new ServerKeyError(`cannot read the server key file ${path}: ${describe(err)}; set SERVER_KEY or fix DATA_DIR`);
   }
   let key: Buffer;
   try {
