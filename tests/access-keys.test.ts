@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import express from 'express';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AccessKeys, KeySecretUnreadable } from '../gateway/auth/access-keys.js';
+import { AccessKeys, keyIdentity, KeySecretUnreadable } from '../gateway/auth/access-keys.js';
+import type { S3Identity } from '../gateway/s3/s3-context.js';
 import { ensureRootKey, RootKeyConflict } from '../gateway/auth/root-key.js';
 import { loadServerKey, SERVER_KEY_FILE, ServerKeyError } from '../gateway/auth/server-key.js';
 import { errorHandler } from '../gateway/http/error-handler.js';
@@ -103,6 +104,14 @@ describe('access keys service', () => {
     ]);
     expect(keys.canSeeBucket(await key(), 'logs')).toBe(true);
     expect(keys.canSeeBucket(await key(), 'nothing')).toBe(false);
+    const identity: S3Identity = keyIdentity(await key()); // what the S3 layer's handlers get
+    expect([identity.accessKeyId, identity.isRoot, identity.can('photos', 'write'), identity.can('photos', 'read'), identity.can('nothing', 'read')]).toEqual([
+      id,
+      false,
+      true,
+      false,
+      false,
+    ]);
 
     await keys.grant(id, 'photos', { read: false, write: false }); // no permission left: no grant
     expect((await key()).grants.map((g) => g.bucket)).toEqual(['logs']);
@@ -376,8 +385,8 @@ describe('admin API', () => {
       ['PUT', `/admin/keys/${id}/grants/photos`, { read: true }, 400, /read and write must both be given/],
       ['PUT', `/admin/keys/${id}/grants/photos`, { read: 'yes', write: false }, 400, /read and write must both be given/],
       ['PUT', `/admin/keys/${id}/grants/photos`, undefined, 400, /body must be a JSON object/],
-      ['PUT', `/admin/keys/${id}/grants/.files`, { read: true, write: true }, 400, /bucket name/],
-      ['PUT', `/admin/keys/${id}/grants/Photos`, { read: true, write: true }, 400, /bucket name/],
+      ['PUT', `/admin/keys/${id}/grants/.files`, { read: true, write: true }, 400, /Bucket names/],
+      ['PUT', `/admin/keys/${id}/grants/Photos`, { read: true, write: true }, 400, /Bucket names/],
       ['PUT', '/admin/keys/NOSUCHKEY0000000000A/grants/photos', { read: true, write: true }, 404, /does not exist/],
     ];
     for (const [method, path, body, status, message] of cases) {

@@ -90,6 +90,14 @@ export function openKeySecret(serverKey: Buffer, row: Pick<KeyRow, 'accessKeyId'
   }
 }
 
+/**
+ * The key as the S3 layer's request identity (gateway/s3/s3-context.ts S3Identity): its id, whether
+ * it is root, and what it may do with a bucket.
+ */
+export function keyIdentity(key: AuthKey): { accessKeyId: string; isRoot: boolean; can(bucket: string, access: BucketAccess): boolean } {
+  return { accessKeyId: key.accessKeyId, isRoot: key.isRoot, can: (bucket, access) => can(key, bucket, access) };
+}
+
 export class AccessKeys {
   readonly #cacheMs: number;
   readonly #maxCached: number;

@@ -2,7 +2,7 @@
 // bodies, byte ranges. Pure: no I/O.
 import parseRange from 'range-parser';
 import { accessKeyIdProblem, keyNameProblem } from '../auth/key-format.js';
-import { grantBucketProblem } from '../auth/key-permissions.js';
+import { bucketNameProblem } from '../s3/bucket-name.js';
 import { decodeCursor, type ListPosition } from './list-cursor.js';
 
 export class InvalidInput extends Error {}
@@ -27,10 +27,10 @@ export function parseAccessKeyId(raw: string): string {
   return raw;
 }
 
-/** A bucket named by a grant (S3's rules for bucket names). */
+/** A bucket named by a grant: S3's rules for bucket names (so never the /files bucket, '.files'). */
 export function parseGrantBucket(raw: string): string {
-  const problem = grantBucketProblem(raw);
-  if (problem !== undefined) throw new InvalidInput(`${JSON.stringify(raw.slice(0, 80))}: ${problem}`);
+  const problem = bucketNameProblem(raw);
+  if (problem !== null) throw new InvalidInput(`bucket ${JSON.stringify(raw.slice(0, 80))}: ${problem}`);
   return raw;
 }
 

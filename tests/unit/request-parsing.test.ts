@@ -90,7 +90,7 @@ describe('access key requests', () => {
     expect(parseAccessKeyId('AKIAIOSFODNN7EXAMPLE')).toBe('AKIAIOSFODNN7EXAMPLE');
     for (const bad of ['ab', 'AK-1', 'x'.repeat(129)]) expect(() => parseAccessKeyId(bad), bad).toThrow(InvalidInput);
     expect(parseGrantBucket('my-bucket')).toBe('my-bucket');
-    for (const bad of ['.files', 'UPPER', 'a']) expect(() => parseGrantBucket(bad), bad).toThrow(InvalidInput);
+    for (const bad of ['.files', 'UPPER', 'a', 'a..b', '192.168.1.1', 'a_b', '-abc']) expect(() => parseGrantBucket(bad), bad).toThrow(InvalidInput);
   });
   test('new key body: nothing, {} or {name}', () => {
     expect(parseNewKeyBody(undefined)).toEqual({ name: '' });
