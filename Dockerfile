@@ -61,8 +61,11 @@ FROM runtime AS gateway
 # dist/gateway/metadata/migrate.js finds them at ../../../migrations.
 COPY migrations/ migrations/
 COPY --from=deps /app/node_modules/ node_modules/
+# DATA_DIR holds server.key (created at first start unless SERVER_KEY is set), which encrypts the S3
+# secret keys in the database: mount a volume on /data so that it outlives the container.
+RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
-ENV HOST=0.0.0.0 PORT=8080
+ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 EXPOSE 8080
 # --initial-old-space-size: see scripts/heap-flags.ts.
 CMD ["node", "--initial-old-space-size=64", "dist/gateway/main.js"]

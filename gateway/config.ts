@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
 import { parseNodeAddress } from '../proto/node-address.js';
+import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
+import type { RootKeySetting } from './auth/root-key.js';
+import { parseServerKey, ServerKeyError } from './auth/server-key.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -43,6 +46,9 @@ export interface GatewayConfig {
   s3Region: string;
   multipartTtlMs: number; // multipart uploads not completed by then are aborted by the janitor
   minPartSize: number; // every part of a multipart upload but the last is at least this long
+  serverKey: Buffer | undefined; // SERVER_KEY; unset: DATA_DIR/server.key (created at first start)
+  s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
+  keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
 }
 
 export class ConfigError extends Error {}
@@ -60,6 +66,30 @@ function region(raw: string | undefined): string {
   const value = raw?.trim() || 'us-east-1';
   if (!/^[a-z0-9-]{1,32}$/.test(value)) throw new ConfigError(`S3_REGION=${JSON.stringify(raw)} is not a region name (lowercase letters, digits, -)`);
   return value;
+}
+
+function serverKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = env.SERVER_KEY?.trim();
+  if (!raw) return undefined;
+  try {
+    return parseServerKey(raw);
+  } catch (err) {
+    if (err instanceof ServerKeyError) throw new ConfigError(`SERVER_KEY ${err.message}`);
+    throw err;
+  }
+}
+
+function s3RootKey(env: NodeJS.ProcessEnv): RootKeySetting | undefined {
+  const accessKeyId = env.S3_ROOT_ACCESS_KEY?.trim() || undefined;
+  const secret = env.S3_ROOT_SECRET_KEY || undefined; // not trimmed: a secret is taken as given
+  if (accessKeyId === undefined && secret === undefined) return undefined;
+  if (accessKeyId === undefined) throw new ConfigError('S3_ROOT_SECRET_KEY is set but S3_ROOT_ACCESS_KEY is not: set both or neither');
+  if (secret === undefined) throw new ConfigError('S3_ROOT_ACCESS_KEY is set but S3_ROOT_SECRET_KEY is not: set both or neither');
+  const idProblem = accessKeyIdProblem(accessKeyId);
+  if (idProblem) throw new ConfigError(`S3_ROOT_ACCESS_KEY ${idProblem}`);
+  const secretProblem = secretKeyProblem(secret);
+  if (secretProblem) throw new ConfigError(`S3_ROOT_SECRET_KEY ${secretProblem}`);
+  return { accessKeyId, secret };
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -119,6 +149,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     s3Region: region(env.S3_REGION),
     multipartTtlMs: integer(env, 'MULTIPART_TTL_MS', 7 * 86_400_000, 1_000, 365 * 86_400_000),
     minPartSize: integer(env, 'MIN_PART_SIZE', 5 * MiB, 0, 5 * 1024 * MiB),
+    serverKey: serverKey(env),
+    s3RootKey: s3RootKey(env),
+    keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
   };
   return config;
 }

@@ -21,6 +21,11 @@ import { ForegroundActivity } from './files/foreground-activity.js';
 import { RepairStore } from './metadata/repair-store.js';
 import { ObjectStore } from './metadata/object-store.js';
 import { hostname } from 'node:os';
+import { AccessKeys } from './auth/access-keys.js';
+import { describeRootKey, ensureRootKey } from './auth/root-key.js';
+import { rootKeyBanner } from './auth/root-key-banner.js';
+import { loadServerKey } from './auth/server-key.js';
+import { KeyStore } from './metadata/key-store.js';
 import { randomUUID } from 'node:crypto';
 
 export interface GatewayServer {
@@ -41,11 +46,40 @@ async function migrateWithRetry(metadata: Metadata, attempts = 30): Promise<stri
   }
 }
 
+/**
+ * The server key, the root key (generated and printed once, or as configured) and the service the
+ * S3 layer and the admin API use. A server key that cannot be read or created, or a configured root
+ * key id that names an ordinary key, stops the start with a message that says what to fix; keys
+ * sealed under another server key are only warned about (they fail one by one, clearly, on use).
+ */
+async function startAccessKeys(config: GatewayConfig, metadata: Metadata): Promise<AccessKeys> {
+  const serverKey = await loadServerKey({ configured: config.serverKey, dataDir: config.dataDir });
+  if (serverKey.source === 'generated') console.log(`gateway: created the server key ${serverKey.file} (keep it: it encrypts the S3 secret keys)`);
+  for (const warning of serverKey.warnings) console.warn(`gateway: WARNING: ${warning}`);
+  const store = new KeyStore(metadata.pool);
+  const root = await ensureRootKey(store, serverKey.key, config.s3RootKey);
+  // The one time the generated secret is shown: a block of its own, which the npm start launcher repeats.
+  if (root.kind === 'generated') console.log(rootKeyBanner({ accessKeyId: root.accessKeyId, secretAccessKey: root.secret }).join('\n'));
+  else console.log(`gateway: ${describeRootKey(root)}`);
+  const accessKeys = new AccessKeys(store, serverKey.key, { cacheMs: config.keyCacheMs });
+  const unreadable = await accessKeys.sealedUnderOtherKey();
+  if (unreadable.length > 0) {
+    const ids = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, ... (${unreadable.length} in all)` : '');
+    console.warn(
+      `gateway: WARNING: ${unreadable.length} access key(s) were encrypted under another server key and cannot authenticate ` +
+        `here (${ids}); this gateway's server key (id ${serverKey.id}, ${serverKey.source === 'SERVER_KEY' ? 'SERVER_KEY' : serverKey.file}) ` +
+        `must be the one the other gateways of this database use`,
+    );
+  }
+  return accessKeys;
+}
+
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
   const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
   await migrateWithRetry(metadata);
+  const accessKeys = await startAccessKeys(config, metadata);
   const registry = new NodeRegistry(
     metadata,
     config.nodeTimeoutMs,
@@ -99,6 +133,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     repair,
     rebalancer,
     healer,
+    accessKeys,
     rebalanceOnJoin: config.rebalanceOnJoin,
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
+import { readRootKeyLine, type RootCredentials } from '../gateway/auth/root-key-banner.js';
 import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
 import { HEAP_FLAGS } from './heap-flags.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
@@ -45,6 +46,11 @@ export interface LocalCluster {
   databaseUrl: string;
   gateway: ClusterProcess;
   nodes: ClusterProcess[];
+  /**
+   * The S3 root key, when the gateway generated it at this start (it prints it once; later starts
+   * and a configured S3_ROOT_ACCESS_KEY leave this unset).
+   */
+  rootKey?: RootCredentials;
   stop(): Promise<void>;
 }
 
@@ -132,8 +138,13 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       DATA_DIR: options.dataDir,
       ...options.gatewayEnv,
     };
+    const rootKey: Partial<RootCredentials> = {};
+    let rootKeyFound = false;
     gateway = new SupervisedProcess({
       name: 'gateway',
+      onLine: (line) => {
+        if (!rootKeyFound) rootKeyFound = readRootKeyLine(line, rootKey);
+      },
       script: join(here, '..', 'gateway', 'main.js'),
       nodeFlags: HEAP_FLAGS,
       env: gatewayEnv,
@@ -147,7 +158,14 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     await gateway.start();
     checkAborted();
     options.signal?.removeEventListener('abort', aborted);
-    return { gatewayUrl: `http://127.0.0.1:${gateway.port}`, databaseUrl, gateway, nodes, stop: stopAll };
+    return {
+      gatewayUrl: `http://127.0.0.1:${gateway.port}`,
+      databaseUrl,
+      gateway,
+      nodes,
+      rootKey: rootKeyFound ? (rootKey as RootCredentials) : undefined,
+      stop: stopAll,
+    };
   } catch (err) {
     options.signal?.removeEventListener('abort', aborted);
     await stopAll();

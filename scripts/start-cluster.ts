@@ -73,6 +73,13 @@ async function main(): Promise<void> {
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
+      ...(cluster.rootKey
+        ? [
+            `  S3 root key    access key ${cluster.rootKey.accessKeyId}`,
+            `                 secret key ${cluster.rootKey.secretAccessKey}`,
+            '                 (generated at this first start and never shown again: store it now)',
+          ]
+        : []),
       'A node or the gateway that dies is restarted. Press Ctrl-C to stop.',
       '',
     ].join('\n'),

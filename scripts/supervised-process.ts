@@ -19,6 +19,8 @@ export interface SupervisedProcessOptions {
   /** The line that says the process is ready; group 1 is its port. */
   ready: RegExp;
   log: (line: string) => void;
+  /** Sees every line of the process's output as it is (without the name prefix), before it is logged. */
+  onLine?: (line: string) => void;
   /** null: a process that dies stays dead (the tests kill nodes on purpose). */
   restart: RestartPolicy | null;
   /** Added to the restart line, to say what the restart means for this kind of process. */
@@ -87,6 +89,7 @@ export class SupervisedProcess {
     if (child.pid !== undefined) log(`[${name}] started (pid ${child.pid})`);
     return new Promise<number>((resolve, reject) => {
       const onLine = (line: string): void => {
+        this.options.onLine?.(line);
         log(`[${name}] ${line}`);
         const m = isReady ? null : this.options.ready.exec(line);
         if (m) {

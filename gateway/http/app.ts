@@ -13,6 +13,8 @@ import { notFound } from './api-error.js';
 import { errorHandler } from './error-handler.js';
 import { filesRouter } from './files-routes.js';
 import { healthRouter } from './health-route.js';
+import { keysRouter } from './keys-routes.js';
+import type { AccessKeys } from '../auth/access-keys.js';
 
 export function createApp(deps: {
   metadata: Metadata;
@@ -23,6 +25,7 @@ export function createApp(deps: {
   repair: RepairStore;
   rebalancer: Rebalancer;
   healer: { nudge(): void };
+  accessKeys: AccessKeys;
   rebalanceOnJoin: boolean;
   nodes: { full: number; quorum: number };
 }): express.Express {
@@ -41,6 +44,7 @@ export function createApp(deps: {
   app.use(
     repairRouter({ repair: deps.repair, metadata: deps.metadata, registry: deps.registry, rebalancer: deps.rebalancer, queued: () => deps.healer.nudge() }),
   );
+  app.use(keysRouter(deps.accessKeys));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${req.path}`);

@@ -1,5 +1,6 @@
-// The JSON shapes of files, chunks and nodes in responses.
+// The JSON shapes of files, chunks, nodes and access keys in responses.
 import type { ChunkRow, FileRow } from '../metadata/metadata.js';
+import type { KeyInfo } from '../auth/access-keys.js';
 import type { NodeState } from '../cluster/node-registry.js';
 
 export function fileJson(f: FileRow) {
@@ -46,5 +47,17 @@ export function nodeJson(n: NodeState) {
     disk_fill: fill === null ? null : Math.round(fill * 10_000) / 10_000,
     last_seen_at: n.lastSeenAt?.toISOString() ?? null,
     error: n.error,
+  };
+}
+
+/** An access key without its secret. */
+export function keyJson(k: KeyInfo) {
+  return {
+    access_key_id: k.accessKeyId,
+    name: k.name,
+    is_root: k.isRoot,
+    created_at: k.createdAt.toISOString(),
+    revoked_at: k.revokedAt?.toISOString() ?? null,
+    grants: k.grants.map((g) => ({ bucket: g.bucket, read: g.read, write: g.write })),
   };
 }

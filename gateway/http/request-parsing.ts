@@ -1,5 +1,8 @@
-// Validation of request parameters: listing queries, file and node ids, byte ranges. Pure: no I/O.
+// Validation of request parameters: listing queries, file, node and access key ids, key and grant
+// bodies, byte ranges. Pure: no I/O.
 import parseRange from 'range-parser';
+import { accessKeyIdProblem, keyNameProblem } from '../auth/key-format.js';
+import { bucketNameProblem } from '../s3/bucket-name.js';
 import { decodeCursor, type ListPosition } from './list-cursor.js';
 
 export class InvalidInput extends Error {}
@@ -15,6 +18,47 @@ export function parseFileId(raw: string): string {
 export function parseNodeId(raw: string): number {
   if (!/^[1-9]\d{0,8}$/.test(raw)) throw new InvalidInput(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
   return Number(raw);
+}
+
+/** An access key id in a path. */
+export function parseAccessKeyId(raw: string): string {
+  const problem = accessKeyIdProblem(raw);
+  if (problem !== undefined) throw new InvalidInput(`access key id ${JSON.stringify(raw.slice(0, 140))} ${problem}`);
+  return raw;
+}
+
+/** A bucket named by a grant: S3's rules for bucket names (so never the /files bucket, '.files'). */
+export function parseGrantBucket(raw: string): string {
+  const problem = bucketNameProblem(raw);
+  if (problem !== null) throw new InvalidInput(`bucket ${JSON.stringify(raw.slice(0, 80))}: ${problem}`);
+  return raw;
+}
+
+function jsonObject(body: unknown, what: string, fields: string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(`body must be a JSON object: ${what}`);
+  for (const key of Object.keys(body)) {
+    if (!fields.includes(key)) throw new InvalidInput(`unknown field ${JSON.stringify(key.slice(0, 40))} (expected ${what})`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** POST /admin/keys: no body, or `{"name": "..."}`. */
+export function parseNewKeyBody(body: unknown): { name: string } {
+  if (body === undefined) return { name: '' };
+  const { name } = jsonObject(body, '{"name": "..."}', ['name']);
+  if (name === undefined) return { name: '' };
+  if (typeof name !== 'string') throw new InvalidInput('name must be a string');
+  const problem = keyNameProblem(name);
+  if (problem !== undefined) throw new InvalidInput(`name ${problem}`);
+  return { name };
+}
+
+/** PUT /admin/keys/{id}/grants/{bucket}: `{"read": true|false, "write": true|false}`, both given. */
+export function parseGrantBody(body: unknown): { read: boolean; write: boolean } {
+  const what = '{"read": true|false, "write": true|false}';
+  const { read, write } = jsonObject(body ?? null, what, ['read', 'write']);
+  if (typeof read !== 'boolean' || typeof write !== 'boolean') throw new InvalidInput(`read and write must both be given as true or false: ${what}`);
+  return { read, write };
 }
 
 export type ListQuery =

@@ -1,7 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../gateway/http/list-cursor.js';
 import { fileSizeFromHead, multipartBoundary, parseMultipartHead } from '../../gateway/http/multipart-head.js';
-import { InvalidInput, parseByteRange, parseFileId, parseListQuery } from '../../gateway/http/request-parsing.js';
+import {
+  InvalidInput,
+  parseAccessKeyId,
+  parseByteRange,
+  parseFileId,
+  parseGrantBody,
+  parseGrantBucket,
+  parseListQuery,
+  parseNewKeyBody,
+} from '../../gateway/http/request-parsing.js';
 
 describe('list query', () => {
   test('defaults and page mode', () => {
@@ -73,5 +82,29 @@ describe('multipart head', () => {
   test('incomplete heads and non-file first parts', () => {
     expect(parseMultipartHead(Buffer.from(`--${boundary}\r\nContent-Disp`), boundary)).toBeNull();
     expect(parseMultipartHead(head('form-data; name="note"'), boundary)!.isFile).toBe(false);
+  });
+});
+
+describe('access key requests', () => {
+  test('ids and grant buckets in paths', () => {
+    expect(parseAccessKeyId('AKIAIOSFODNN7EXAMPLE')).toBe('AKIAIOSFODNN7EXAMPLE');
+    for (const bad of ['ab', 'AK-1', 'x'.repeat(129)]) expect(() => parseAccessKeyId(bad), bad).toThrow(InvalidInput);
+    expect(parseGrantBucket('my-bucket')).toBe('my-bucket');
+    for (const bad of ['.files', 'UPPER', 'a', 'a..b', '192.168.1.1', 'a_b', '-abc']) expect(() => parseGrantBucket(bad), bad).toThrow(InvalidInput);
+  });
+  test('new key body: nothing, {} or {name}', () => {
+    expect(parseNewKeyBody(undefined)).toEqual({ name: '' });
+    expect(parseNewKeyBody({})).toEqual({ name: '' });
+    expect(parseNewKeyBody({ name: 'ci' })).toEqual({ name: 'ci' });
+    for (const bad of [null, [], 'name', { name: 1 }, { name: 'x'.repeat(201) }, { name: 'a\u0000b' }, { is_root: true }]) {
+      expect(() => parseNewKeyBody(bad), JSON.stringify(bad)).toThrow(InvalidInput);
+    }
+  });
+  test('grant body: both booleans, nothing else', () => {
+    expect(parseGrantBody({ read: true, write: false })).toEqual({ read: true, write: false });
+    expect(parseGrantBody({ read: false, write: false })).toEqual({ read: false, write: false });
+    for (const bad of [undefined, {}, { read: true }, { read: 'true', write: true }, { read: true, write: true, owner: true }, [true, true]]) {
+      expect(() => parseGrantBody(bad), JSON.stringify(bad)).toThrow(InvalidInput);
+    }
   });
 });
