@@ -17,11 +17,36 @@ export function etagListMatches(list: string, etag: string): boolean {
     .some((t) => t === '*' || t === etag);
 }
 
-/** HTTP dates are to the second; an unparsable date is ignored, as HTTP says. */
-function parseDate(value: string | undefined): number | null {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH = `(?<month>${MONTHS.join('|')})`;
+const TIME = '(?<h>\\d{2}):(?<m>\\d{2}):(?<s>\\d{2})';
+// The three HTTP-date forms (RFC 9110 5.6.7), all in GMT: IMF-fixdate, RFC 850 and asctime.
+const HTTP_DATES = [
+  new RegExp(`^[A-Z][a-z]{2}, (?<day>\\d{2}) ${MONTH} (?<year>\\d{4}) ${TIME} GMT$`),
+  new RegExp(`^[A-Z][a-z]{5,8}, (?<day>\\d{2})-${MONTH}-(?<year>\\d{2}) ${TIME} GMT$`),
+  new RegExp(`^[A-Z][a-z]{2} ${MONTH} (?<day>[ \\d]\\d) ${TIME} (?<year>\\d{4})$`),
+];
+
+/**
+ * Milliseconds of an HTTP-date, or null when `value` is not one: HTTP says such a condition is
+ * ignored. Not Date.parse, which reads "1" as the year 2001 and asctime in the server's time zone.
+ */
+function parseHttpDate(value: string | undefined): number | null {
   if (value === undefined) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
+  const g = HTTP_DATES.map((re) => re.exec(value)).find((m) => m !== null)?.groups;
+  if (!g) return null;
+  let year = Number(g.year);
+  if (g.year!.length === 2) {
+    // RFC 850's two-digit years: one more than 50 years ahead is in the past century.
+    year += 2000;
+    if (year > new Date().getUTCFullYear() + 50) year -= 100;
+  }
+  const fields = [year, MONTHS.indexOf(g.month!), Number(g.day), Number(g.h), Number(g.m), Number(g.s)] as const;
+  const ms = Date.UTC(...fields);
+  // Date.UTC rolls 32 March over to 1 April and 25:00 to the next day: such values are not dates.
+  const d = new Date(ms);
+  const back = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  return back.every((v, i) => v === fields[i]) ? ms : null;
 }
 
 const seconds = (d: Date): number => Math.floor(d.getTime() / 1000) * 1000;
@@ -39,7 +64,7 @@ export function evaluateConditions(
   if (h.ifMatch !== undefined) {
     if (!etagListMatches(h.ifMatch, object.etag)) return { kind: 'failed', condition: 'If-Match' };
   } else {
-    const since = parseDate(h.ifUnmodifiedSince);
+    const since = parseHttpDate(h.ifUnmodifiedSince);
     if (since !== null && modified > since) return { kind: 'failed', condition: 'If-Unmodified-Since' };
   }
   const notModified = (condition: string): ConditionOutcome =>
@@ -47,7 +72,7 @@ export function evaluateConditions(
   if (h.ifNoneMatch !== undefined) {
     if (etagListMatches(h.ifNoneMatch, object.etag)) return notModified('If-None-Match');
   } else {
-    const since = parseDate(h.ifModifiedSince);
+    const since = parseHttpDate(h.ifModifiedSince);
     if (since !== null && modified <= since) return notModified('If-Modified-Since');
   }
   return { kind: 'proceed' };
