@@ -1,6 +1,6 @@
 // The x-amz-copy-source header of CopyObject and UploadPartCopy, and the byte range of
 // x-amz-copy-source-range. Pure.
-import { S3Error, s3Errors } from './s3-error.js';
+import { s3Errors } from './s3-error.js';
 
 export function parseCopySource(header: string): { bucket: string; key: string } {
   let value = header.trim();
@@ -34,7 +34,8 @@ export function parseCopySourceRange(header: string | undefined, size: number): 
   const start = Number(m[1]);
   const last = Number(m[2]);
   if (last < start || last >= size) {
-    throw new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { fields: { RangeRequested: header, ActualObjectSize: String(size) } });
+    // Not GET's 416: S3 answers a copy range outside the source with this 400.
+    throw s3Errors.invalidArgument(`Range specified is not valid for source object of size: ${size}`, 'x-amz-copy-source-range', header);
   }
   return { start, end: last + 1 };
 }
