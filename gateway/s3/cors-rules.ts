@@ -20,21 +20,25 @@ export function parseCorsConfiguration(doc: Record<string, unknown>): CorsRule[]
   const rules = (doc.CORSRule ?? []) as Record<string, unknown>[];
   if (rules.length === 0 || rules.length > MAX_RULES) throw s3Errors.malformedXml();
   return rules.map((r) => {
+    const maxAge = typeof r.MaxAgeSeconds === 'string' ? r.MaxAgeSeconds.trim() : null;
     const rule: CorsRule = {
       id: typeof r.ID === 'string' ? r.ID.trim() : null,
       allowedOrigins: texts(r.AllowedOrigin),
       allowedMethods: texts(r.AllowedMethod),
       allowedHeaders: texts(r.AllowedHeader),
       exposeHeaders: texts(r.ExposeHeader),
-      maxAgeSeconds: typeof r.MaxAgeSeconds === 'string' ? Number(r.MaxAgeSeconds.trim()) : null,
+      maxAgeSeconds: maxAge === null ? null : Number(maxAge),
     };
     if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) throw s3Errors.malformedXml();
     for (const m of rule.allowedMethods) {
       if (!METHODS.has(m)) throw s3Errors.invalidRequest(`Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
     }
-    if (rule.maxAgeSeconds !== null && !(Number.isInteger(rule.maxAgeSeconds) && rule.maxAgeSeconds >= 0)) throw s3Errors.malformedXml();
-    for (const o of rule.allowedOrigins) {
-      if ((o.match(/\*/g) ?? []).length > 1) throw s3Errors.invalidRequest(`AllowedOrigin "${o}" can not have more than one wildcard.`);
+    // Digits only: Number() alone would also take "", "1e3" and "0x10".
+    if (maxAge !== null && !/^\d+$/.test(maxAge)) throw s3Errors.malformedXml();
+    for (const [element, values] of [['AllowedOrigin', rule.allowedOrigins], ['AllowedHeader', rule.allowedHeaders]] as const) {
+      for (const v of values) {
+        if ((v.match(/\*/g) ?? []).length > 1) throw s3Errors.invalidRequest(`${element} "${v}" can not have more than one wildcard.`);
+      }
     }
     return rule;
   });
