@@ -1,7 +1,7 @@
 // The headers an object keeps and returns: Content-Type, Content-Encoding, Content-Disposition,
 // Cache-Control, Content-Language, Expires and x-amz-meta-*. Pure.
 import type { IncomingHttpHeaders } from 'node:http';
-import { s3Errors } from './s3-error.js';
+import { S3Error, s3Errors } from './s3-error.js';
 
 const KEPT = ['content-encoding', 'content-disposition', 'cache-control', 'content-language', 'expires'];
 /** S3's limit on user metadata: names and values together. */
@@ -30,11 +30,14 @@ export function objectHeadersFrom(headers: IncomingHttpHeaders): ObjectHeaders {
       if (kept) stored[name] = kept;
     } else if (name.startsWith('x-amz-meta-')) {
       stored[name] = value;
-      metaBytes += Buffer.byteLength(name.slice('x-amz-meta-'.length)) + Buffer.byteLength(value);
+      // node:http hands header values over one character per byte (latin1): count the bytes sent.
+      metaBytes += Buffer.byteLength(name.slice('x-amz-meta-'.length), 'latin1') + Buffer.byteLength(value, 'latin1');
     }
   }
   if (metaBytes > MAX_USER_METADATA) {
-    throw s3Errors.invalidArgument(`Your metadata headers exceed the maximum allowed metadata size (${MAX_USER_METADATA} bytes)`);
+    throw new S3Error(400, 'MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.', {
+      fields: { MaxSizeAllowed: String(MAX_USER_METADATA) },
+    });
   }
   return { contentType, stored };
 }
