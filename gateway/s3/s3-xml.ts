@@ -12,6 +12,9 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: false,
   processEntities: true,
+  // Also decodes character references (&#13;, &#x0A;), which S3 asks for in keys with CR or LF; the
+  // HTML names it adds (&nbsp;) are not XML and would be malformed anyway.
+  htmlEntities: true,
   isArray: (name) => REPEATED.has(name),
 });
 
@@ -43,9 +46,15 @@ export function parseXml(text: string, root: string): Record<string, unknown> {
   } catch {
     throw s3Errors.malformedXml();
   }
+  // One root, the expected one (two roots come back as an array), holding elements or only whitespace.
+  const roots = Object.keys(doc).filter((name) => !name.startsWith('?'));
   const body = doc[root];
-  if (body === undefined) throw s3Errors.malformedXml();
-  return body === '' ? {} : (stripWhitespace(body) as Record<string, unknown>);
+  if (roots.length !== 1 || body === undefined || Array.isArray(body)) throw s3Errors.malformedXml();
+  if (typeof body === 'string') {
+    if (body.trim() !== '') throw s3Errors.malformedXml();
+    return {};
+  }
+  return stripWhitespace(body) as Record<string, unknown>;
 }
 
 function stripWhitespace(value: unknown): unknown {
