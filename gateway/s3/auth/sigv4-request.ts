@@ -123,8 +123,15 @@ function parseAuthorizationHeader(authorization: string, headers: RequestHeaders
 function parsePresignedQuery(query: ReturnType<typeof parseQuery>, headers: RequestHeaders, options: ParseOptions): SignedRequestAuth {
   const error = (why: string) => new S3AuthError('AuthorizationQueryParametersError', why);
   const params = new Map<string, string>();
+  let contentSha256: string | undefined;
   for (const { name, value } of query) {
-    if (!PRESIGN_PARAMS.includes(name) && name !== 'X-Amz-Content-Sha256') continue;
+    // The S3 presigner of the JS SDK hoists the x-amz-content-sha256 header into the query in lower case.
+    if (name.toLowerCase() === 'x-amz-content-sha256') {
+      if (contentSha256 !== undefined) throw error(`The ${name} parameter is given more than once.`);
+      contentSha256 = value;
+      continue;
+    }
+    if (!PRESIGN_PARAMS.includes(name)) continue;
     if (params.has(name)) throw error(`The ${name} parameter is given more than once.`);
     params.set(name, value);
   }
@@ -155,7 +162,7 @@ function parsePresignedQuery(query: ReturnType<typeof parseQuery>, headers: Requ
   const signature = params.get('X-Amz-Signature')!;
   if (!isSignatureHex(signature)) throw error('X-Amz-Signature must be 64 hexadecimal digits.');
 
-  const payloadHash = params.get('X-Amz-Content-Sha256') ?? headerValue(headers, 'x-amz-content-sha256')?.trim() ?? UNSIGNED_PAYLOAD;
+  const payloadHash = contentSha256 ?? headerValue(headers, 'x-amz-content-sha256')?.trim() ?? UNSIGNED_PAYLOAD;
   return {
     kind: 'presigned',
     credential,
