@@ -202,6 +202,8 @@ export class AwsChunkedDecoder extends Transform {
       return;
     }
     if (!this.options.trailer) throw malformedTrailer('this body has no trailer (x-amz-content-sha256 does not end in -TRAILER).');
+    // A stray CR or other control character would otherwise vanish in the trimming of the value.
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(line)) throw malformedTrailer('a trailer line holds a control character.');
     const colon = line.indexOf(':');
     if (colon <= 0) throw malformedTrailer('a trailer line has no name.');
     const name = line.slice(0, colon).trim().toLowerCase();
