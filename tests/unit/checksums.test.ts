@@ -1,7 +1,11 @@
 // Checksums as S3 returns them: the standard check values, streaming equal to one-shot, and the
 // parsing of which checksum a request asks for.
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { expect, test } from 'vitest';
+import { AwsChunkedDecoder } from '../../gateway/s3/auth/aws-chunked-decoder.js';
 import { S3AuthError } from '../../gateway/s3/auth/s3-auth-error.js';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../gateway/s3/checksums/checksum-algorithm.js';
 import {
@@ -11,6 +15,7 @@ import {
   verifyChecksum,
   verifyContentMd5,
 } from '../../gateway/s3/checksums/checksum-request.js';
+import { ChecksumVerifier } from '../../gateway/s3/checksums/checksum-verifier.js';
 import { createChecksum, createEtagHasher } from '../../gateway/s3/checksums/checksum.js';
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
@@ -114,4 +119,31 @@ test('trailer values, mismatches and Content-MD5', () => {
   expect(() => parseContentMd5({ 'content-md5': 'abc' })).toThrow(expect.objectContaining({ code: 'InvalidDigest' }));
   verifyContentMd5(md5, md5);
   expect(() => verifyContentMd5(md5, b64(CHECK.CRC64NVME + CHECK.CRC64NVME))).toThrow(expect.objectContaining({ code: 'BadDigest' }));
+});
+
+test('the checksum verifier compares with a header value, or with the trailer once the decoder has read it', async () => {
+  const data = randomBytes(100_000);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(data)); // computed independently of the module under test
+  const sink = async (source: AsyncIterable<unknown>) => {
+    for await (const _ of source);
+  };
+  const viaTrailer = async (value: string) => {
+    const body = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from(`\r\n0\r\nx-amz-checksum-crc32:${value}\r\n\r\n`)]);
+    const request = parseChecksumRequest({ 'x-amz-trailer': 'x-amz-checksum-crc32' })!;
+    const decoder = new AwsChunkedDecoder({ signedChunks: false, trailer: true, announcedTrailers: ['x-amz-checksum-crc32'] });
+    const verifier = new ChecksumVerifier(request, decoder);
+    await pipeline(Readable.from([body]), decoder, verifier, sink);
+    return verifier.value;
+  };
+  expect(await viaTrailer(crc.toString('base64'))).toBe(crc.toString('base64'));
+  await expect(viaTrailer('AAAAAA==')).rejects.toMatchObject({ code: 'BadDigest' });
+
+  const viaHeader = async (value: string) => {
+    const verifier = new ChecksumVerifier(parseChecksumRequest({ 'x-amz-checksum-crc32': value })!, { trailers: new Map() });
+    await pipeline(Readable.from([data.subarray(0, 5000), data.subarray(5000)]), verifier, sink);
+    return verifier.value;
+  };
+  expect(await viaHeader(crc.toString('base64'))).toBe(crc.toString('base64'));
+  await expect(viaHeader('AAAAAA==')).rejects.toMatchObject({ code: 'BadDigest' });
 });
