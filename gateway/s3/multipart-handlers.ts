@@ -2,6 +2,7 @@
 // ListMultipartUploads. Each part is a file of its own, erasure coded like any object; Complete
 // makes the parts the object's without copying them.
 import { parseCopySourceRange } from './copy-source.js';
+import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { objectHeadersFrom } from './object-headers.js';
 import { copySource, requireBucket, type ObjectDeps } from './object-handlers.js';
 import { MAX_PARTS } from './object-service.js';
@@ -46,7 +47,7 @@ export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void
   const partNumber = partNumberOf(ctx);
   const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
   if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
-  const part = await deps.objects.uploadPart(upload, partNumber, ctx.payload());
+  const part = await deps.objects.uploadPart(upload, partNumber, ctx.payload(upload.headers.checksumAlgorithm as ChecksumAlgorithm | undefined));
   const checksums = Object.fromEntries(Object.entries(part.checksums).map(([a, v]) => [`x-amz-checksum-${a.toLowerCase()}`, v]));
   sendEmpty(ctx.res, 200, { ETag: quoted(part.etag), ...checksums });
 }

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { S3Operation } from './s3-operation.js';
 import type { ObjectPayload } from './object-service.js';
+import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 
 /** Who signed the request, and what they may do. */
 export interface S3Identity {
@@ -20,7 +21,7 @@ export interface S3Context {
   query: URLSearchParams;
   identity: S3Identity;
   /** The decoded, verified request body with the digests S3 needs (PutObject, UploadPart). */
-  payload(): ObjectPayload;
+  payload(uploadAlgorithm?: ChecksumAlgorithm): ObjectPayload;
   /** The decoded, verified request body, for small XML documents. */
   body(): AsyncIterable<Buffer>;
 }

@@ -12,12 +12,15 @@ import { S3Error, s3Errors } from './s3-error.js';
 import { READ_OPERATIONS, s3Operation, type S3Operation } from './s3-operation.js';
 import { errorDocument } from './s3-xml.js';
 import type { ObjectPayload } from './object-service.js';
+import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
+import { isS3AuthError } from './auth/s3-auth-error.js';
+import { KeySecretUnreadable } from '../auth/access-keys.js';
 
 /** Authenticates a request from its head; the body is decoded and verified as it is read. */
 export interface S3Authenticator {
   authenticate(req: IncomingMessage): Promise<{
     identity: S3Identity;
-    payload: () => ObjectPayload;
+    payload: (uploadAlgorithm?: ChecksumAlgorithm) => ObjectPayload;
     body: () => AsyncIterable<Buffer>;
   }>;
 }
@@ -40,6 +43,8 @@ const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
 
 function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
+  if (isS3AuthError(err)) return new S3Error(err.httpStatus, err.code, err.message, { fields: err.details });
+  if (err instanceof KeySecretUnreadable) return new S3Error(500, 'InternalError', 'The secret of this access key cannot be read by this gateway (see its log).');
   const api = toApiError(err); // the same causes as the REST API: storage or database unavailable, ...
   if (api.status === 503) return s3Errors.serviceUnavailable(api.message);
   if (api.status === 413) return s3Errors.entityTooLarge(0);
