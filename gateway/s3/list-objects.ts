@@ -24,6 +24,8 @@ export interface ObjectEntry {
  * With `delimiter` set (non-empty), the source may leave out any key whose common prefix (the key
  * up to and including the first `delimiter` after `prefix`) is that of the key before it in the
  * same answer; the listing does not need them. A source that cannot skip them returns every key.
+ * The listing sets it only once a batch has ended inside a common prefix: skipping costs the
+ * database a probe per key, reading on costs less while keys do not share prefixes.
  */
 export interface KeyRange {
   prefix: string;
@@ -61,7 +63,8 @@ export function commonPrefixOf(key: string, prefix: string, delimiter: string): 
 /**
  * One page: asks the source for max-keys + 1 keys at a time, rolls keys up into common prefixes,
  * and when a batch ends inside a common prefix, asks again from the first key after everything
- * under that prefix, so a prefix that covers a million keys costs one query, not a million rows.
+ * under that prefix, so a prefix that covers a million keys costs one query, not a million rows;
+ * from then on the source may skip within common prefixes itself (see KeyRange).
  */
 export async function listPage<T extends { key: string }>(source: KeySource<T>, request: PageRequest): Promise<ListPage<T>> {
   const { prefix, maxKeys } = request;
@@ -72,9 +75,10 @@ export async function listPage<T extends { key: string }>(source: KeySource<T>, 
   let lastPrefix: string | null = null; // the last common prefix listed: the keys under it are skipped
   let after = request.after;
   let from: string | null = null;
+  let skipping = false; // a batch ended inside a common prefix: let the source skip within them
   for (;;) {
     const limit = maxKeys - count + 1; // one more than the page needs: is there anything after it?
-    const rows = await source({ prefix, after, from, limit, delimiter });
+    const rows = await source({ prefix, after, from, limit, delimiter: skipping ? delimiter : null });
     page.queries++;
     let group: string | null = null;
     for (const row of rows) {
@@ -100,6 +104,7 @@ export async function listPage<T extends { key: string }>(source: KeySource<T>, 
       from = prefixSuccessor(group);
       if (from === null) return page;
       after = null;
+      skipping = true;
     } else {
       after = rows[rows.length - 1]!.key;
       from = null;
