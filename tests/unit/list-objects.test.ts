@@ -270,6 +270,16 @@ describe('ListBucketResult XML', () => {
     expect(v1).toContain('<Prefix>d+%C3%A9</Prefix><Marker>a+b</Marker>');
     expect(v1).toContain('<Delimiter>%C3%A9</Delimiter>');
     expect(s3UrlEncode('a-_.*/~ +%')).toBe('a-_.*/%7E+%2B%25');
+    // Against a byte-by-byte reference: every byte outside A-Z a-z 0-9 - _ . * / encoded, space as +.
+    const reference = (text: string) =>
+      [...Buffer.from(text, 'utf8')]
+        .map((b) => (/[A-Za-z0-9\-_.*/]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? '+' : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+        .join('');
+    const rnd = random(3);
+    for (let i = 0; i < 2000; i++) {
+      const text = randomString(rnd, 6) + String.fromCharCode(Math.floor(rnd() * 128));
+      expect(s3UrlEncode(text), JSON.stringify(text)).toBe(reference(text));
+    }
     expect(decodeURIComponent(s3UrlEncode('é😀\uffda/x').replace(/\+/g, ' '))).toBe('é😀\uffda/x');
   });
 
