@@ -130,10 +130,11 @@ describe('queries per page', () => {
   // A source that returns every key costs at most one query per common prefix of the page (when a
   // batch ends inside it) plus two; one that skips (the SQL store) at most three a page.
   test.each([false, true])('a common prefix over 10,000 keys costs O(1) queries (source skips: %s)', async (collapse) => {
+    const { source } = memorySource(keys, collapse);
     for (const [prefix, delimiter] of [['', '/'], ['big/', '/'], ['big', '/'], ['', 'big/'], ['b', '0'], ['big/', 'r/']] as const) {
+      const expected = modelListing(keys, prefix, delimiter, null);
       for (let maxKeys = 1; maxKeys <= 7; maxKeys++) {
-        const { source } = memorySource(keys, collapse);
-        const { queries, prefixes } = await pageV2({ keys, prefix, delimiter, startAfter: null, maxKeys }, source);
+        const { queries, prefixes } = await pageV2({ keys, prefix, delimiter, startAfter: null, maxKeys }, source, expected);
         queries.forEach((q, i) => expect(q, `${prefix} ${delimiter} ${maxKeys}`).toBeLessThanOrEqual(collapse ? 3 : 2 + prefixes[i]!));
       }
     }
