@@ -38,9 +38,10 @@ interface Row {
 }
 
 /**
- * The keys of a bucket that `range` asks for (see KeyRange). With a delimiter the walk skips, in
- * the database, from the first key under each common prefix to the first key past that prefix
- * (one index probe per prefix), so a page of prefixes over millions of keys is one query.
+ * The keys of a bucket that `range` asks for (see KeyRange). Without a delimiter: one range scan
+ * of the index. With one: a walk that goes, in the database, from the first key under each common
+ * prefix to the first key past that prefix (one index probe per row returned), so a page of
+ * prefixes over millions of keys is one query.
  */
 export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number, range: KeyRange): Promise<ObjectEntry[]> {
   if (range.limit <= 0 || range.prefix.includes('\0')) return [];
