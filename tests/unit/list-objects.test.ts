@@ -14,6 +14,7 @@ import {
   memorySource,
   modelListing,
   pageEntries,
+  pick,
   pageV2,
   random,
   randomCase,
@@ -94,6 +95,19 @@ describe('listing pages against the model', () => {
       }
     }
     expect(pages).toBeGreaterThan(3000); // the cases did page
+  });
+
+  test('pages larger than the short first batch of a delimited listing', async () => {
+    const rnd = random(30);
+    for (let i = 0; i < 60; i++) {
+      const keys = sortedKeys(Array.from({ length: 200 + Math.floor(rnd() * 800) }, () => randomString(rnd, 5)));
+      const c = { ...randomCase(rnd), keys, maxKeys: pick(rnd, [99, 100, 101, 150, 1000]) };
+      try {
+        await pageV2(c, memorySource(keys, i % 2 === 0).source);
+      } catch (err) {
+        throw new Error(`case ${i}: ${JSON.stringify({ ...c, keys: keys.length })}\n${(err as Error).message}`);
+      }
+    }
   });
 
   test('a common prefix already listed is not listed again, and start-after inside one skips it', async () => {
