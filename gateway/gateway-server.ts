@@ -20,6 +20,10 @@ import { Rebalancer } from './cluster/rebalancer.js';
 import { ForegroundActivity } from './files/foreground-activity.js';
 import { RepairStore } from './metadata/repair-store.js';
 import { ObjectStore } from './metadata/object-store.js';
+import { ObjectService } from './s3/object-service.js';
+import { createS3Server } from './s3/s3-server.js';
+import { SigV4Authenticator } from './s3/s3-authenticator.js';
+import { s3Routes } from './s3/s3-routes.js';
 import { hostname } from 'node:os';
 import { AccessKeys } from './auth/access-keys.js';
 import { describeRootKey, ensureRootKey } from './auth/root-key.js';
@@ -30,6 +34,7 @@ import { randomUUID } from 'node:crypto';
 
 export interface GatewayServer {
   port: number;
+  s3Port: number;
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -138,31 +143,51 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });
 
+  const objects = new ObjectService(objectStore, metadata, fileUploads, downloads, deleter, activity, config.minPartSize);
+  const s3 = createS3Server({
+    store: objectStore,
+    auth: new SigV4Authenticator(accessKeys, config.s3Region),
+    handlers: s3Routes({ store: objectStore, objects, deleter, pool: metadata.pool, region: config.s3Region }),
+    domains: config.s3Domains,
+    idleTimeoutMs: config.idleTimeoutMs,
+  });
+
   const server: Server = createServer(app);
   server.requestTimeout = 0; // a 10 GiB upload may take long; stalled clients are cut by the idle timeout
   server.setTimeout(config.idleTimeoutMs);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, resolve);
-  });
+  for (const [listener, port] of [
+    [server, config.port],
+    [s3, config.s3Port],
+  ] as const) {
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(port, config.host, resolve);
+    });
+  }
 
   return {
     port: (server.address() as AddressInfo).port,
+    s3Port: (s3.address() as AddressInfo).port,
     databaseUrl,
     async stop() {
       janitor.stop();
       rebalancer.stop();
       await scrubber.stop();
       await healer.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Requests still running after the grace period are cut.
-        setTimeout(() => {
-          server.closeAllConnections();
-          resolve();
-        }, 30_000).unref();
-      });
+      await Promise.all(
+        [server, s3].map(
+          (listener) =>
+            new Promise<void>((resolve) => {
+              listener.close(() => resolve());
+              listener.closeIdleConnections();
+              // Requests still running after the grace period are cut.
+              setTimeout(() => {
+                listener.closeAllConnections();
+                resolve();
+              }, 30_000).unref();
+            }),
+        ),
+      );
       registry.stop();
       await metadata.pool.end();
       await embedded?.stop();

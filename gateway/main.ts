@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   }
   const gateway = await startGateway(config);
   // The cluster launcher and tests read this line to learn the (possibly ephemeral) port.
-  console.log(`gateway listening on http://${config.host}:${gateway.port} (storage nodes: ${config.storageNodes.join(', ')})`);
+  console.log(
+    `gateway listening on http://${config.host}:${gateway.port} (S3 API on port ${gateway.s3Port}; storage nodes: ${config.storageNodes.join(', ')})`,
+  );
 
   let stopping = false;
   const stop = (signal: string): void => {

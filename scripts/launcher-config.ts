@@ -7,6 +7,7 @@ export interface LauncherConfig {
   /** As given (relative to the working folder). */
   dataDir: string;
   gatewayPort: number;
+  s3Port: number;
   nodePorts: number[];
   /** Unset: an embedded PostgreSQL under the data folder. */
   databaseUrl?: string;
@@ -38,9 +39,14 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   if (gatewayPort !== 0 && nodePorts.includes(gatewayPort)) {
     throw new LauncherConfigError(`PORT: ${gatewayPort} is also in NODE_PORTS`);
   }
+  const s3Port = value('S3_PORT') === undefined ? 9000 : parsePort('S3_PORT', value('S3_PORT')!, true);
+  if (s3Port !== 0 && (nodePorts.includes(s3Port) || s3Port === gatewayPort)) {
+    throw new LauncherConfigError(`S3_PORT: ${s3Port} is also PORT or in NODE_PORTS`);
+  }
   return {
     dataDir: value('DATA_DIR') ?? './data',
     gatewayPort,
+    s3Port,
     nodePorts,
     databaseUrl: value('DATABASE_URL'),
     embeddedPgPort: value('EMBEDDED_PG_PORT') === undefined ? 54329 : parsePort('EMBEDDED_PG_PORT', value('EMBEDDED_PG_PORT')!, false),

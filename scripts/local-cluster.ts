@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface ClusterOptions {
   dataDir: string;
   gatewayPort: number; // 0: any free port
+  s3Port?: number; // the gateway's S3 API; 0 or unset: any free port
   nodePorts: number[]; // 0 entries: any free port
   databaseUrl?: string;
   embeddedPgPort?: number;
@@ -43,6 +44,7 @@ export interface ClusterProcess {
 
 export interface LocalCluster {
   gatewayUrl: string;
+  s3Url: string;
   databaseUrl: string;
   gateway: ClusterProcess;
   nodes: ClusterProcess[];
@@ -132,6 +134,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     checkAborted();
     const gatewayEnv = {
       PORT: String(options.gatewayPort),
+      S3_PORT: String(options.s3Port ?? 0),
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
       STORAGE_NODES: nodes.map((n) => n.address).join(','),
@@ -140,15 +143,19 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     };
     const rootKey: Partial<RootCredentials> = {};
     let rootKeyFound = false;
+    let s3Port = 0;
     gateway = new SupervisedProcess({
       name: 'gateway',
       onLine: (line) => {
         if (!rootKeyFound) rootKeyFound = readRootKeyLine(line, rootKey);
+        const s3 = /^gateway listening on .*\(S3 API on port (\d+)/.exec(line);
+        if (s3 && s3Port === 0) s3Port = Number(s3[1]);
       },
       script: join(here, '..', 'gateway', 'main.js'),
       nodeFlags: HEAP_FLAGS,
       env: gatewayEnv,
-      restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound) }),
+      // A restarted gateway keeps both its ports, also the ones first chosen by the system.
+      restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound), S3_PORT: String(s3Port) }),
       ready: /gateway listening on http:\/\/[^\s]+:(\d+)/,
       log,
       restart,
@@ -160,6 +167,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     options.signal?.removeEventListener('abort', aborted);
     return {
       gatewayUrl: `http://127.0.0.1:${gateway.port}`,
+      s3Url: `http://127.0.0.1:${s3Port}`,
       databaseUrl,
       gateway,
       nodes,

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     cluster = await startLocalCluster({
       dataDir,
       gatewayPort: config.gatewayPort,
+      s3Port: config.s3Port,
       nodePorts: config.nodePorts,
       databaseUrl: config.databaseUrl,
       embeddedPgPort: config.embeddedPgPort,
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       '',
       'chunked object store is running:',
       `  gateway        ${cluster.gatewayUrl}   (try: curl ${cluster.gatewayUrl}/health)`,
+      `  S3 API         ${cluster.s3Url}   (aws --endpoint-url ${cluster.s3Url} s3 ls)`,
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
