@@ -66,6 +66,6 @@ COPY --from=deps /app/node_modules/ node_modules/
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
-EXPOSE 8080
+EXPOSE 8080 9000
 # --initial-old-space-size: see scripts/heap-flags.ts.
 CMD ["node", "--initial-old-space-size=64", "dist/gateway/main.js"]
