@@ -9,11 +9,21 @@ import { requireBucket } from './object-handlers.js';
 import { OWNER, type S3Context } from './s3-context.js';
 import { s3Errors } from './s3-error.js';
 
+/** The query as the parser wants it: a parameter given twice is an array (and refused), not its last value. */
+function queryRecord(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name of new Set(query.keys())) {
+    const values = query.getAll(name);
+    out[name] = values.length === 1 ? values[0]! : values;
+  }
+  return out;
+}
+
 export async function listObjectsHandler(ctx: S3Context, deps: { store: ObjectStore; pool: pg.Pool }): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   let request;
   try {
-    request = parseListObjectsRequest(ctx.op === 'ListObjectsV2' ? 2 : 1, Object.fromEntries(ctx.query));
+    request = parseListObjectsRequest(ctx.op === 'ListObjectsV2' ? 2 : 1, queryRecord(ctx.query));
   } catch (err) {
     if (err instanceof InvalidListArgument) throw s3Errors.invalidArgument(err.message, err.argumentName, err.argumentValue);
     throw err;
