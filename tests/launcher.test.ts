@@ -45,29 +45,34 @@ describe('restart backoff', () => {
 });
 
 describe('launcher configuration', () => {
-  it('defaults: ./data, gateway on 8080, six nodes on 50051-50056, embedded PostgreSQL on 54329', () => {
+  it('defaults: ./data, gateway on 8080 and S3 on 9000, six nodes on 50051-50056, embedded PostgreSQL on 54329', () => {
     expect(loadLauncherConfig({})).toEqual({
       dataDir: './data',
       gatewayPort: 8080,
+      s3Port: 9000,
       nodePorts: DEFAULT_NODE_PORTS,
       databaseUrl: undefined,
       embeddedPgPort: 54329,
     });
   });
-  it('reads PORT, NODE_PORTS, DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT', () => {
+  it('reads PORT, S3_PORT, NODE_PORTS, DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT', () => {
     const c = loadLauncherConfig({
       PORT: '9000',
+      S3_PORT: '9100',
       NODE_PORTS: '7001, 7002,7003',
       DATA_DIR: '/tmp/x',
       DATABASE_URL: 'postgres://u@h/db',
       EMBEDDED_PG_PORT: '6000',
     });
-    expect(c).toEqual({ dataDir: '/tmp/x', gatewayPort: 9000, nodePorts: [7001, 7002, 7003], databaseUrl: 'postgres://u@h/db', embeddedPgPort: 6000 });
+    expect(c).toEqual({ dataDir: '/tmp/x', gatewayPort: 9000, s3Port: 9100, nodePorts: [7001, 7002, 7003], databaseUrl: 'postgres://u@h/db', embeddedPgPort: 6000 });
     expect(loadLauncherConfig({ NODE_PORTS: '0,0' }).nodePorts).toEqual([0, 0]);
   });
   it('names the variable that is wrong', () => {
     const bad: Array<[NodeJS.ProcessEnv, string]> = [
       [{ PORT: 'http' }, 'PORT'],
+      [{ S3_PORT: '70000' }, 'S3_PORT'],
+      [{ PORT: '9000' }, 'S3_PORT'], // the S3 default, taken
+      [{ S3_PORT: '50052' }, 'S3_PORT'],
       [{ PORT: '65536' }, 'PORT'],
       [{ NODE_PORTS: '7001,,7002' }, 'NODE_PORTS'],
       [{ NODE_PORTS: '7001,7001' }, 'NODE_PORTS'],
@@ -175,9 +180,10 @@ function startLauncher(env: NodeJS.ProcessEnv, ownGroup = false): Launcher {
 /** The launcher's environment: this one's, minus what would steer it, plus `env`. */
 function launcherEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ['DATABASE_URL', 'PORT', 'NODE_PORTS', 'DATA_DIR', 'EMBEDDED_PG_PORT']) delete base[name];
+  for (const name of ['DATABASE_URL', 'PORT', 'S3_PORT', 'NODE_PORTS', 'DATA_DIR', 'EMBEDDED_PG_PORT']) delete base[name];
   return {
     ...base,
+    S3_PORT: '0', // any free port: a fixed one could be taken on a shared machine
     HEALTH_INTERVAL_MS: '500',
     DISK_RESERVE_BYTES: String(64 * 1024 * 1024),
     SHUTDOWN_GRACE_MS: '2000',

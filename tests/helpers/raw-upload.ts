@@ -473,6 +473,7 @@ export async function startGatewayProcess(options: {
     'dist/gateway/main.js',
     {
       PORT: '0',
+      S3_PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: options.databaseUrl,
       STORAGE_NODES: options.nodeAddresses.join(','),
