@@ -45,8 +45,7 @@ export async function createMultipartUpload(ctx: S3Context, deps: ObjectDeps): P
 export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const partNumber = partNumberOf(ctx);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const part = await deps.objects.uploadPart(upload, partNumber, ctx.payload(upload.headers.checksumAlgorithm as ChecksumAlgorithm | undefined));
   const checksums = Object.fromEntries(Object.entries(part.checksums).map(([a, v]) => [`x-amz-checksum-${a.toLowerCase()}`, v]));
   sendEmpty(ctx.res, 200, { ETag: quoted(part.etag), ...checksums });
@@ -55,8 +54,7 @@ export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void
 export async function uploadPartCopy(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const partNumber = partNumberOf(ctx);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const source = await copySource(ctx, deps);
   const range = parseCopySourceRange(ctx.req.headers['x-amz-copy-source-range'] as string | undefined, source.size);
   const part = await deps.objects.uploadPartCopy(upload, partNumber, source, range.start, range.end);
@@ -65,8 +63,7 @@ export async function uploadPartCopy(ctx: S3Context, deps: ObjectDeps): Promise<
 
 export async function completeMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const body = await readSmallBody(ctx.body(), ctx.req.headers, 4 * 1024 * 1024);
   const chosen = partChoicesFrom(parseXml(body.toString('utf8'), 'CompleteMultipartUpload'));
   const ifNoneMatch = ctx.req.headers['if-none-match'];
@@ -85,14 +82,14 @@ export async function completeMultipartUpload(ctx: S3Context, deps: ObjectDeps):
 
 export async function abortMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   await deps.objects.abortMultipartUpload(upload);
   sendEmpty(ctx.res, 204);
 }
 
 export async function listParts(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const marker = ctx.query.get('part-number-marker') ?? '0';
   if (!/^\d+$/.test(marker)) throw s3Errors.invalidArgument('part-number-marker must be an integer', 'part-number-marker', marker);
   const limit = maxItems(ctx, 'max-parts');

@@ -192,9 +192,10 @@ export class ObjectService {
     return id;
   }
 
-  async upload(bucket: BucketRow, uploadId: string): Promise<MultipartUploadRow> {
+  /** The multipart upload `uploadId` of `key`: an upload id names nothing under another key, as in S3. */
+  async upload(bucket: BucketRow, key: string, uploadId: string): Promise<MultipartUploadRow> {
     const upload = /^[0-9a-f-]{36}$/i.test(uploadId) ? await this.store.multipartUpload(uploadId) : null;
-    if (!upload || upload.bucket_id !== bucket.id) throw s3Errors.noSuchUpload(uploadId);
+    if (!upload || upload.bucket_id !== bucket.id || upload.object_key !== key) throw s3Errors.noSuchUpload(uploadId);
     return upload;
   }
 
