@@ -4,7 +4,7 @@
 import { parseCopySourceRange } from './copy-source.js';
 import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { objectHeadersFrom } from './object-headers.js';
-import { copySource, requireBucket, type ObjectDeps } from './object-handlers.js';
+import { copySource, requireBucket, writeConditionsFrom, type ObjectDeps } from './object-handlers.js';
 import { MAX_PARTS } from './object-service.js';
 import { partChoicesFrom } from './multipart-parts.js';
 import { readSmallBody } from './request-body.js';
@@ -64,14 +64,10 @@ export async function uploadPartCopy(ctx: S3Context, deps: ObjectDeps): Promise<
 export async function completeMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
+  const conditions = writeConditionsFrom(ctx);
   const body = await readSmallBody(ctx.body(), ctx.req.headers, 4 * 1024 * 1024);
   const chosen = partChoicesFrom(parseXml(body.toString('utf8'), 'CompleteMultipartUpload'));
-  const ifNoneMatch = ctx.req.headers['if-none-match'];
-  const ifMatch = ctx.req.headers['if-match'];
-  const file = await deps.objects.completeMultipartUpload(upload, chosen, {
-    ifNoneMatchAny: ifNoneMatch?.trim() === '*',
-    ...(ifMatch !== undefined ? { ifMatch: ifMatch.trim().replace(/^"(.*)"$/, '$1') } : {}),
-  });
+  const file = await deps.objects.completeMultipartUpload(upload, chosen, conditions);
   sendXml(ctx.res, 200, 'CompleteMultipartUploadResult', {
     Location: `/${bucket.name}/${encodeURIComponent(ctx.key!).replace(/%2F/g, '/')}`,
     Bucket: bucket.name,

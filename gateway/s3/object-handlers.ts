@@ -51,7 +51,8 @@ function checksumHeaders(checksums: Record<string, string>): Record<string, stri
   return Object.fromEntries(Object.entries(checksums).map(([alg, value]) => [`x-amz-checksum-${alg.toLowerCase()}`, value]));
 }
 
-function writeConditionsFrom(ctx: S3Context): WriteConditions {
+/** If-None-Match: * and If-Match of a write (PUT, copy, Complete); other If-None-Match values are not supported. */
+export function writeConditionsFrom(ctx: S3Context): WriteConditions {
   const ifNoneMatch = ctx.req.headers['if-none-match'];
   const ifMatch = ctx.req.headers['if-match'];
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
