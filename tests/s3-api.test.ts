@@ -9,6 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -124,6 +125,46 @@ function pausedGet(url: string): Promise<{ res: IncomingMessage; readRest: () =>
 async function nodeChunkFiles(c: TestCluster): Promise<string[]> {
   const lists = await Promise.all(c.nodes.map(async (_, i) => storedFiles(nodeDir(c, i))));
   return lists.flat().map((f) => f.split('/').pop()!);
+}
+
+/**
+ * Sends a request head announcing more bytes than `body`, then `body`, then closes the connection;
+ * resolves with the bytes written once the socket is closed.
+ */
+function cutPut(endpoint: string, head: string, body: Buffer): Promise<number> {
+  const url = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(head);
+      socket.write(body, () => setTimeout(() => socket.destroy(), 200));
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(body.length));
+  });
+}
+
+/**
+ * A signed PUT whose body goes out in two halves, with `between` awaited after the first: the
+ * request is then in the middle of its body. Resolves with the answer.
+ */
+async function putInTwoHalves(raw: RawS3, endpoint: string, path: string, query: Record<string, string>, body: Buffer, between: () => Promise<void>): Promise<{ status: number; text: string }> {
+  const url = new URL(endpoint);
+  const headers = await raw.signedHeaders('PUT', path, query, body.length);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: `${path}?${RawS3.queryString(query)}`, headers, agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
+    });
+    req.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.subarray(0, half), () => {
+      between().then(
+        () => req.end(body.subarray(half)),
+        (err: unknown) => (req.destroy(), reject(err)),
+      );
+    });
+  });
 }
 
 /** Ids of the files that have chunks (or temporary files) on the nodes. */
@@ -470,6 +511,10 @@ describe('S3 API on one cluster', () => {
     expectS3Error(await reader.send({ method: 'GET', path: `/${bb}/in-b` }), 403, 'AccessDenied');
     expect((await reader.send({ method: 'HEAD', path: `/${bb}/in-b` })).status).toBe(403);
     expectS3Error(await reader.send({ method: 'GET', path: `/${bb}` }), 403, 'AccessDenied');
+    expectS3Error(await reader.send({ method: 'GET', path: `/${bb}`, query: { uploads: '' } }), 403, 'AccessDenied');
+    const deleteMany = '<Delete><Object><Key>in-a</Key></Object></Delete>';
+    const contentMd5 = createHash('md5').update(deleteMany).digest('base64');
+    expectS3Error(await reader.send({ method: 'POST', path: `/${a}`, query: { delete: '' }, body: deleteMany, headers: { 'content-md5': contentMd5 } }), 403, 'AccessDenied');
     const buckets = await reader.send({ method: 'GET', path: '/' });
     expectOk(buckets);
     expect(xmlValues(buckets.text, 'Name')).toEqual([a]);
@@ -493,12 +538,20 @@ describe('S3 API on one cluster', () => {
     expect((await s3.get(a, 'dropped')).text).toBe('dropbox');
     expectS3Error(await writeOnly.send({ method: 'GET', path: `/${a}/dropped` }), 403, 'AccessDenied');
     expectS3Error(await writeOnly.send({ method: 'GET', path: `/${a}` }), 403, 'AccessDenied');
+    const presignedByWriter = await getSignedUrl(s3.client(writeOnlyKey), new GetObjectCommand({ Bucket: a, Key: 'dropped' }));
+    expect((await plainGet(presignedByWriter)).status).toBe(403);
+    const presignedPut = await getSignedUrl(s3.client(writeOnlyKey), new PutObjectCommand({ Bucket: a, Key: 'presigned-put' }));
 
     // Revoked: the key is unknown from then on (S3_KEY_CACHE_MS=0 in this cluster).
     const revoke = await api(`${cluster.gatewayUrl}/admin/keys/${writeOnlyKey.accessKeyId}`, { method: 'DELETE' });
     expect(revoke.status, revoke.text).toBe(200);
     expectS3Error(await writeOnly.send({ method: 'PUT', path: `/${a}/after-revoke`, body: 'no' }), 403, 'InvalidAccessKeyId');
     expect((await s3.raw.send({ method: 'HEAD', path: `/${a}/after-revoke` })).status).toBe(404);
+    // ... also in a URL presigned before the revocation.
+    const lateUpload = await fetch(presignedPut, { method: 'PUT', body: 'late' });
+    expect(lateUpload.status).toBe(403);
+    expect(xmlValue(await lateUpload.text(), 'Code')).toBe('InvalidAccessKeyId');
+    expect((await s3.raw.send({ method: 'HEAD', path: `/${a}/presigned-put` })).status).toBe(404);
   });
 
   test('multipart: a part uploaded again and a part left out of Complete leave no chunks on the nodes', async () => {
@@ -522,6 +575,61 @@ describe('S3 API on one cluster', () => {
     const parts = (await cluster.db.pool.query<{ id: string }>('SELECT id FROM files WHERE parent_id = $1', [object.id])).rows.map((r) => r.id).sort();
     expect(parts).toHaveLength(2);
     expect(await pollUntil(() => addedFileIds(cluster, before), (ids) => ids.length === 2, 10_000, 100)).toEqual(parts);
+  });
+
+  test('nothing is left behind by a PUT cut mid-body, DeleteObjects, or a bucket deleted with an open multipart upload', async () => {
+    const b = await s3.bucket('leftovers');
+    const before = await fileIdsOnNodes(cluster);
+    // A PUT that announces 6 MiB, sends 3 and closes its connection.
+    const sent = await cutPut(cluster.s3Url, await s3.raw.signedHead('PUT', `/${b}/cut`, 6 * MiB), randomBytes(3 * MiB));
+    expect(sent).toBe(3 * MiB);
+    const rows = () => cluster.db.pool.query('SELECT id FROM files WHERE bucket_id = (SELECT id FROM buckets WHERE name = $1)', [b]);
+    expect((await pollUntil(rows, (r) => r.rows.length === 0, 10_000, 100)).rows).toEqual([]);
+    expect((await s3.raw.send({ method: 'HEAD', path: `/${b}/cut` })).status).toBe(404);
+
+    for (const key of ['d1', 'd2', 'keep']) expectOk(await s3.put(b, key, randomBytes(200_000)));
+    const keep = (await s3.objectFile(b, 'keep')).id;
+    const deleteMany = '<Delete><Quiet>true</Quiet><Object><Key>d1</Key></Object><Object><Key>d2</Key></Object><Object><Key>never</Key></Object></Delete>';
+    const deleted = await s3.raw.send({
+      method: 'POST',
+      path: `/${b}`,
+      query: { delete: '' },
+      body: deleteMany,
+      headers: { 'content-md5': createHash('md5').update(deleteMany).digest('base64') },
+    });
+    expectOk(deleted);
+    expect(xmlValues(deleted.text, 'Error')).toEqual([]);
+    const listed = await s3.raw.send({ method: 'GET', path: `/${b}`, query: { 'list-type': '2' } });
+    expect(xmlValues(listed.text, 'Key')).toEqual(['keep']);
+    expect(await pollUntil(() => addedFileIds(cluster, before), (ids) => ids.length === 1, 10_000, 100)).toEqual([keep]);
+
+    const id = await s3.createUpload(b, 'open');
+    await s3.part(b, 'open', id, 1, randomBytes(300_000));
+    expectOk(await s3.raw.send({ method: 'DELETE', path: `/${b}/keep` }), 204);
+    expectOk(await s3.raw.send({ method: 'DELETE', path: `/${b}` }), 204);
+    expect(await pollUntil(() => addedFileIds(cluster, before), (ids) => ids.length === 0, 10_000, 100)).toEqual([]);
+    const uploads = await cluster.db.pool.query('SELECT id FROM multipart_uploads WHERE id = $1', [id]);
+    expect(uploads.rows).toEqual([]);
+  });
+
+  test('an upload aborted while one of its parts is still being sent leaves no chunk of that part', async () => {
+    const b = await s3.bucket('abortinflight');
+    const before = await fileIdsOnNodes(cluster);
+    const id = await s3.createUpload(b, 'obj');
+    const inFlight = () => cluster.db.pool.query(`SELECT id FROM files WHERE upload_id = $1 AND status = 'uploading'`, [id]);
+    const part = await putInTwoHalves(s3.raw, cluster.s3Url, `/${b}/obj`, { partNumber: '1', uploadId: id }, randomBytes(6 * MiB), async () => {
+      // The part's file exists (its chunks are being written) when the upload is aborted.
+      expect((await pollUntil(inFlight, (r) => r.rows.length === 1, 10_000, 50)).rows).toHaveLength(1);
+      expectOk(await s3.raw.send({ method: 'DELETE', path: `/${b}/obj`, query: { uploadId: id } }), 204);
+    });
+    expect({ status: part.status, code: xmlValue(part.text, 'Code') }).toEqual({ status: 404, code: 'NoSuchUpload' });
+    const left = await pollUntil(
+      async () => ({ onNodes: await addedFileIds(cluster, before), rows: (await cluster.db.pool.query('SELECT id FROM files WHERE bucket_id = (SELECT id FROM buckets WHERE name = $1)', [b])).rows }),
+      (l) => l.onNodes.length === 0 && l.rows.length === 0,
+      15_000,
+      200,
+    );
+    expect(left).toEqual({ onNodes: [], rows: [] });
   });
 
   test('conditional requests: If-Modified-Since 304, If-Unmodified-Since 412, If-None-Match: * on PUT and CompleteMultipartUpload', async () => {
@@ -755,6 +863,32 @@ describe('S3 API on one cluster', () => {
     expect(presigned.headers['content-disposition']).toBe('inline');
     expect(presigned.headers['x-amz-meta-color']).toBe('blue');
     expect(presigned.body.equals(body)).toBe(true);
+
+    // A multipart object keeps what CreateMultipartUpload was given; partNumber reads one part.
+    const id = await s3.createUpload(b, 'multi.txt', { 'content-type': 'text/plain', 'x-amz-meta-kind': 'parts', 'content-language': 'de' });
+    const bodies = [randomBytes(5 * MiB), randomBytes(1234)];
+    const etags = [await s3.part(b, 'multi.txt', id, 1, bodies[0]!), await s3.part(b, 'multi.txt', id, 2, bodies[1]!)];
+    expectOk(await s3.complete(b, 'multi.txt', id, etags.map((etag, i) => ({ n: i + 1, etag }))));
+    const multiHead = await s3.raw.send({ method: 'HEAD', path: `/${b}/multi.txt` });
+    expectOk(multiHead);
+    expect([multiHead.headers['content-type'], multiHead.headers['x-amz-meta-kind'], multiHead.headers['content-language']]).toEqual(['text/plain', 'parts', 'de']);
+    expect(multiHead.headers['content-length']).toBe(String(5 * MiB + 1234));
+    expect(unquote(multiHead.headers.etag)).toBe(multipartEtag(etags));
+    const second = await s3.raw.send({ method: 'GET', path: `/${b}/multi.txt`, query: { partNumber: '2' } });
+    expect(second.status).toBe(206);
+    expect(second.headers['content-range']).toBe(`bytes ${5 * MiB}-${5 * MiB + 1233}/${5 * MiB + 1234}`);
+    expect(second.headers['x-amz-mp-parts-count']).toBe('2');
+    expect(second.body.equals(bodies[1]!)).toBe(true);
+    expectS3Error(await s3.raw.send({ method: 'GET', path: `/${b}/multi.txt`, query: { partNumber: '3' } }), 416, 'InvalidPartNumber');
+
+    // An empty object: no bytes, the MD5 of nothing, and no range in it.
+    expectOk(await s3.put(b, 'empty', Buffer.alloc(0), { 'x-amz-meta-empty': 'yes' }));
+    const empty = await s3.get(b, 'empty');
+    expectOk(empty);
+    expect([empty.body.length, empty.headers['content-length'], unquote(empty.headers.etag), empty.headers['x-amz-meta-empty']]).toEqual([0, '0', md5Hex(''), 'yes']);
+    const emptyRange = await s3.get(b, 'empty', { range: 'bytes=0-0' });
+    expectS3Error(emptyRange, 416, 'InvalidRange');
+    expect(emptyRange.headers['content-range']).toBe('bytes */0');
   });
 
   test('CORS: preflight allowed for the configured origin and method, 403 for another; GET carries the header; Get/DeleteBucketCors', async () => {
@@ -779,6 +913,9 @@ describe('S3 API on one cluster', () => {
     const get = await s3.raw.send({ method: 'GET', path: `/${b}/page`, headers: { origin: 'http://app.example' } });
     expectOk(get);
     expect(get.headers['access-control-allow-origin']).toBe('http://app.example');
+    const missingWithOrigin = await s3.raw.send({ method: 'GET', path: `/${b}/missing`, headers: { origin: 'http://app.example' } });
+    expectS3Error(missingWithOrigin, 404, 'NoSuchKey');
+    expect(missingWithOrigin.headers['access-control-allow-origin']).toBe('http://app.example');
     const other = await s3.raw.send({ method: 'GET', path: `/${b}/page`, headers: { origin: 'http://evil.example' } });
     expectOk(other);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();

@@ -77,6 +77,26 @@ export class RawS3 {
     });
   }
 
+  /** Headers of a signed request (UNSIGNED-PAYLOAD) announcing `contentLength` bytes, for sending the body oneself. */
+  async signedHeaders(method: string, path: string, query: Record<string, string>, contentLength: number): Promise<Record<string, string>> {
+    const headers = { host: this.url.host, 'content-length': String(contentLength), 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    const signed = await this.signer(this.key).sign({ method, protocol: 'http:', hostname: this.url.hostname, path, query, headers });
+    return Object.fromEntries(Object.entries(signed.headers).map(([n, v]) => [n.toLowerCase(), String(v)]));
+  }
+
+  /** The head of a signed request announcing `contentLength` bytes, as HTTP/1.1 text. */
+  async signedHead(method: string, path: string, contentLength: number): Promise<string> {
+    const lines = Object.entries(await this.signedHeaders(method, path, {}, contentLength)).map(([n, v]) => `${n}: ${v}`);
+    return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+  }
+
+  /** The query string as sent: names and values encoded as S3 does. */
+  static queryString(query: Record<string, string>): string {
+    return Object.entries(query)
+      .map(([n, v]) => `${encode(n)}=${encode(v)}`)
+      .join('&');
+  }
+
   async send(r: RawS3Request): Promise<RawS3Response> {
     const body = r.body === undefined ? Buffer.alloc(0) : Buffer.from(r.body);
     const host = r.host ?? this.url.host;
@@ -99,9 +119,7 @@ export class RawS3 {
     }
     if (r.chunked) sent['transfer-encoding'] = 'chunked';
     if (r.expectContinue) sent['expect'] = '100-continue';
-    const qs = Object.entries(query)
-      .map(([n, v]) => `${encode(n)}=${encode(v)}`)
-      .join('&');
+    const qs = RawS3.queryString(query);
     return new Promise<RawS3Response>((resolve, reject) => {
       let continued = false;
       const req = request({
