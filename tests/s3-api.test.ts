@@ -409,6 +409,13 @@ describe('S3 API on one cluster', () => {
     // The completed upload is gone too.
     expectS3Error(await s3.uploadPart(b, 'obj', id, 3, randomBytes(1000)), 404, 'NoSuchUpload');
 
+    // Two Completes of one upload at once: one makes the object, the other finds no upload.
+    const twice = await s3.createUpload(b, 'twice');
+    const et = await s3.part(b, 'twice', twice, 1, randomBytes(1000));
+    const both = await Promise.all([0, 1].map(() => s3.complete(b, 'twice', twice, [{ n: 1, etag: et }])));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 404]);
+    expectS3Error(both.find((r) => r.status === 404)!, 404, 'NoSuchUpload');
+
     const aborted = await s3.createUpload(b, 'other');
     const ea = await s3.part(b, 'other', aborted, 1, randomBytes(1000));
     expectOk(await s3.raw.send({ method: 'DELETE', path: `/${b}/other`, query: { uploadId: aborted } }), 204);
@@ -640,6 +647,7 @@ describe('S3 API on one cluster', () => {
     const past = new Date(Date.now() - 3_600_000).toUTCString();
     const notModified = await s3.get(b, 'k', { 'if-modified-since': future });
     expect(notModified.status).toBe(304);
+    expect(notModified.headers['x-amz-request-id']).toMatch(REQUEST_ID);
     expect(notModified.body.length).toBe(0);
     expect(unquote(notModified.headers.etag)).toBe(md5Hex(old));
     expectOk(await s3.get(b, 'k', { 'if-modified-since': past }));
@@ -967,6 +975,26 @@ describe('S3 API on one cluster', () => {
     const after = await s3.raw.send({ method: 'GET', path: `/${b}`, query: { uploads: '' } });
     expectOk(after);
     expect(xmlValues(after.text, 'UploadId')).toEqual([]);
+
+    // Paged by one: two uploads of one key (oldest first), then another key; the markers carry on.
+    const expected = [
+      { key: 'a', id: await s3.createUpload(b, 'a') },
+      { key: 'a', id: await s3.createUpload(b, 'a') },
+      { key: 'b', id: await s3.createUpload(b, 'b') },
+    ];
+    const seen: { key: string; id: string }[] = [];
+    let markers: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) {
+      const r = await s3.raw.send({ method: 'GET', path: `/${b}`, query: { uploads: '', 'max-uploads': '1', ...markers } });
+      expectOk(r);
+      const keys = xmlValues(r.text, 'Key');
+      const ids = xmlValues(r.text, 'UploadId');
+      expect(keys).toHaveLength(1);
+      seen.push({ key: keys[0]!, id: ids[0]! });
+      if (xmlValue(r.text, 'IsTruncated') !== 'true') break;
+      markers = { 'key-marker': xmlValue(r.text, 'NextKeyMarker')!, 'upload-id-marker': xmlValue(r.text, 'NextUploadIdMarker')! };
+    }
+    expect(seen).toEqual(expected);
   });
 
   test('/files keeps working beside S3: upload and list show only /files uploads, S3 does not see their bucket', async () => {
