@@ -275,6 +275,8 @@ export class ObjectService {
       conditions,
       { unit: this.files.layout.unit, width: this.files.layout.width, parity: this.files.layout.parity ?? 0 },
     );
+    // Completed or aborted by another request meanwhile: a retry could only find it gone too.
+    if (result.kind === 'gone') throw s3Errors.noSuchUpload(upload.id);
     return this.settle(result);
   }
 
