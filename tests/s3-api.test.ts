@@ -369,6 +369,15 @@ describe('S3 API on one cluster', () => {
     expectS3Error(noLength, 411, 'MissingContentLength', `/${b}/no-length`);
     expect((await s3.raw.send({ method: 'HEAD', path: `/${b}/no-length` })).status).toBe(404);
 
+    // Names the store cannot keep are refused up front, not with a 500 once the body is stored.
+    const long = 'k'.repeat(1025);
+    expectS3Error(await s3.put(b, long, randomBytes(100_000)), 400, 'KeyTooLongError');
+    expectS3Error(await s3.raw.send({ method: 'POST', path: `/${b}/${long}`, query: { uploads: '' } }), 400, 'KeyTooLongError');
+    expectOk(await s3.put(b, 'k'.repeat(1024), 'longest key'));
+    expectS3Error(await s3.put(b, 'nul%00key', 'x'), 400, 'InvalidArgument');
+    expectS3Error(await s3.get(b, 'nul%00key'), 400, 'InvalidArgument');
+    expectS3Error(await s3.raw.send({ method: 'PUT', path: `/${b}/copy`, headers: { 'x-amz-copy-source': `/${b}/nul%00key` } }), 400, 'InvalidArgument');
+
     expectS3Error(await s3.raw.send({ method: 'POST', path: `/${b}/hundred` }), 405, 'MethodNotAllowed');
     expectS3Error(await s3.raw.send({ method: 'PATCH', path: `/${b}` }), 405, 'MethodNotAllowed');
     expectS3Error(await s3.raw.send({ method: 'GET', path: `/${b}`, query: { tagging: '' } }), 501, 'NotImplemented');
