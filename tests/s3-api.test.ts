@@ -410,6 +410,11 @@ describe('S3 API on one cluster', () => {
     const one = await s3.complete(b, 'obj', id, [{ n: 2, etag: e2 }]);
     expectOk(one);
 
+    expectS3Error(await s3.raw.send({ method: 'POST', path: `/${b}/sum`, query: { uploads: '' }, headers: { 'x-amz-checksum-algorithm': 'MD4' } }), 400, 'InvalidRequest');
+    const withCrc = await s3.raw.send({ method: 'POST', path: `/${b}/sum`, query: { uploads: '' }, headers: { 'x-amz-checksum-algorithm': 'crc32c' } });
+    expectOk(withCrc);
+    expect(withCrc.headers['x-amz-checksum-algorithm']).toBe('CRC32C');
+
     const unknown = '0b5c1e5e-1f4e-4c3a-9a2b-7d1e2f3a4b5c';
     expectS3Error(await s3.complete(b, 'obj', unknown, [{ n: 1, etag: e1 }]), 404, 'NoSuchUpload');
     expectS3Error(await s3.raw.send({ method: 'DELETE', path: `/${b}/obj`, query: { uploadId: unknown } }), 404, 'NoSuchUpload');

@@ -2,7 +2,7 @@
 // ListMultipartUploads. Each part is a file of its own, erasure coded like any object; Complete
 // makes the parts the object's without copying them.
 import { parseCopySourceRange } from './copy-source.js';
-import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
+import { CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { objectHeadersFrom } from './object-headers.js';
 import { copySource, requireBucket, writeConditionsFrom, type ObjectDeps } from './object-handlers.js';
 import { MAX_PARTS } from './object-service.js';
@@ -32,14 +32,13 @@ function maxItems(ctx: S3Context, name: string): number {
 
 export async function createMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const algorithm = ctx.req.headers['x-amz-checksum-algorithm'];
-  const uploadId = await deps.objects.createMultipartUpload(
-    bucket,
-    ctx.key!,
-    objectHeadersFrom(ctx.req.headers),
-    typeof algorithm === 'string' ? algorithm.toUpperCase() : undefined,
-  );
-  sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key!, UploadId: uploadId }, typeof algorithm === 'string' ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {});
+  const named = ctx.req.headers['x-amz-checksum-algorithm'];
+  const algorithm = typeof named === 'string' ? parseChecksumAlgorithm(named) : undefined;
+  if (typeof named === 'string' && !algorithm) {
+    throw s3Errors.invalidRequest(`Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(', ')}]`);
+  }
+  const uploadId = await deps.objects.createMultipartUpload(bucket, ctx.key!, objectHeadersFrom(ctx.req.headers), algorithm);
+  sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key!, UploadId: uploadId }, algorithm ? { 'x-amz-checksum-algorithm': algorithm } : {});
 }
 
 export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void> {
