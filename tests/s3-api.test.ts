@@ -127,6 +127,25 @@ async function nodeChunkFiles(c: TestCluster): Promise<string[]> {
   return lists.flat().map((f) => f.split('/').pop()!);
 }
 
+/** Sends raw bytes on a new connection and reads the answer until the server closes it. */
+function rawExchange(endpoint: string, request: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  const url = new URL(endpoint);
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(request));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
+    socket.on('data', (d: Buffer) => parts.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const raw = Buffer.concat(parts).toString('utf8');
+      const [head = '', ...body] = raw.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text: body.join('\r\n\r\n') });
+    });
+  });
+}
+
 /**
  * Sends a request head announcing more bytes than `body`, then `body`, then closes the connection;
  * resolves with the bytes written once the socket is closed.
@@ -307,9 +326,23 @@ describe('S3 API on one cluster', () => {
     const badUri = await s3.raw.send({ method: 'GET', path: `/${b}/%ff%fe`, key: null });
     expectS3Error(badUri, 400, 'InvalidURI');
 
+    // Refused by the HTTP parser itself: a malformed header line, a header section over Node's limit.
+    const parserErrors = [];
+    for (const [head, code] of [
+      ['GET / HTTP/1.1\r\nHost: x\r\nNot a header line\r\n\r\n', 'InvalidRequest'],
+      [`GET / HTTP/1.1\r\nHost: x\r\nx-amz-meta-big: ${'v'.repeat(20_000)}\r\n\r\n`, 'RequestHeaderSectionTooLarge'],
+    ] as const) {
+      const answer = await rawExchange(cluster.s3Url, head);
+      expect(answer.status, answer.text).toBe(400);
+      expect(xmlValue(answer.text, 'Code')).toBe(code);
+      expect(answer.headers['x-amz-request-id']).toMatch(REQUEST_ID);
+      expect(xmlValue(answer.text, 'RequestId')).toBe(answer.headers['x-amz-request-id']);
+      parserErrors.push(answer.headers['x-amz-request-id']);
+    }
+
     // Two answers never share an id.
-    const ids = new Set([ok, missing, wrongSecret, anonymous, tagging, badUri].map((r) => r.headers['x-amz-request-id']));
-    expect(ids.size).toBe(6);
+    const ids = new Set([...[ok, missing, wrongSecret, anonymous, tagging, badUri].map((r) => r.headers['x-amz-request-id']), ...parserErrors]);
+    expect(ids.size).toBe(8);
   });
 
   test('errors: NoSuchBucket, NoSuchKey (HEAD without a body), InvalidBucketName, BucketAlreadyOwnedByYou, BucketNotEmpty', async () => {
