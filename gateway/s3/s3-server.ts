@@ -126,7 +126,8 @@ export function createS3Server(options: S3ServerOptions): Server {
       await handlers[op]({ req, res, requestId, op, bucketName: address.bucket, key: address.key, query, identity, payload, body });
     } catch (err) {
       const e = toS3Error(err);
-      if (e.status >= 500) console.error(`s3: ${req.method} ${resource}:`, err);
+      // Server-side failures are logged; NotImplemented is the client asking for what is not offered.
+      if (e.status >= 500 && e.code !== 'NotImplemented') console.error(`s3: ${req.method} ${resource}:`, err);
       if (res.headersSent) {
         res.destroy();
         return;
