@@ -8,8 +8,6 @@
 // node:http where the exact answer matters; the SDK is used where it is simply a client.
 import { createHash, randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect } from 'node:net';
 import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
@@ -22,7 +20,6 @@ import {
   ListBucketsCommand,
   PutBucketCorsCommand,
   PutObjectCommand,
-  UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -30,8 +27,10 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { nodeDir } from './helpers/cluster-nodes.js';
+import { addedFileIds, fileIdsOnNodes, nodeChunkFiles } from './helpers/node-chunk-files.js';
 import { md5Hex, multipartEtag } from './helpers/local-files.js';
-import { api, captureOutput, chunkPath, killHard, MiB, pollUntil, storedFiles } from './helpers/raw-upload.js';
+import { api, captureOutput, chunkPath, killHard, MiB, pollUntil } from './helpers/raw-upload.js';
+import { cutPut, pausedGet, plainGet, putInTwoHalves, rawExchange } from './helpers/s3-http-exchanges.js';
 import { RawS3, xmlValue, xmlValues, type RawS3Response } from './helpers/s3-raw-request.js';
 import { s3Client, type S3Credentials } from './helpers/s3-clients.js';
 
@@ -73,127 +72,6 @@ async function sdkError(call: Promise<unknown>): Promise<{ name: string; status:
     return { name: e.name, status: e.$metadata?.httpStatusCode };
   }
   throw new Error('expected the call to fail, but it succeeded');
-}
-
-/** A GET of a URL (a presigned one) as bytes, without decoding any Content-Encoding. */
-function plainGet(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** A GET of a (presigned) URL whose body is read up to its first bytes, then paused until `readRest`. */
-function pausedGet(url: string): Promise<{ res: IncomingMessage; readRest: () => Promise<{ body: Buffer; error: string | null }> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      let error: string | null = null;
-      const ended = new Promise<void>((done) => {
-        res.on('end', done);
-        res.on('error', (err) => ((error = err.message), done()));
-        res.on('aborted', () => ((error = 'aborted'), done()));
-        res.on('close', () => done());
-      });
-      res.once('data', (d: Buffer) => {
-        parts.push(d);
-        res.pause();
-        resolve({
-          res,
-          readRest: async () => {
-            res.on('data', (x: Buffer) => parts.push(x));
-            res.resume();
-            await ended;
-            if (!res.complete && error === null) error = 'incomplete';
-            return { body: Buffer.concat(parts), error };
-          },
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Chunk file names on every node of the cluster: `<file id>.<chunk number>`, and temporary files. */
-async function nodeChunkFiles(c: TestCluster): Promise<string[]> {
-  const lists = await Promise.all(c.nodes.map(async (_, i) => storedFiles(nodeDir(c, i))));
-  return lists.flat().map((f) => f.split('/').pop()!);
-}
-
-/** Sends raw bytes on a new connection and reads the answer until the server closes it. */
-function rawExchange(endpoint: string, request: string): Promise<{ status: number; headers: Record<string, string>; text: string }> {
-  const url = new URL(endpoint);
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    const socket = connect(Number(url.port), url.hostname, () => socket.write(request));
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
-    socket.on('data', (d: Buffer) => parts.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const raw = Buffer.concat(parts).toString('utf8');
-      const [head = '', ...body] = raw.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, text: body.join('\r\n\r\n') });
-    });
-  });
-}
-
-/**
- * Sends a request head announcing more bytes than `body`, then `body`, then closes the connection;
- * resolves with the bytes written once the socket is closed.
- */
-function cutPut(endpoint: string, head: string, body: Buffer): Promise<number> {
-  const url = new URL(endpoint);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname, () => {
-      socket.write(head);
-      socket.write(body, () => setTimeout(() => socket.destroy(), 200));
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(body.length));
-  });
-}
-
-/**
- * A signed PUT whose body goes out in two halves, with `between` awaited after the first: the
- * request is then in the middle of its body. Resolves with the answer.
- */
-async function putInTwoHalves(raw: RawS3, endpoint: string, path: string, query: Record<string, string>, body: Buffer, between: () => Promise<void>): Promise<{ status: number; text: string }> {
-  const url = new URL(endpoint);
-  const headers = await raw.signedHeaders('PUT', path, query, body.length);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method: 'PUT', path: `${path}?${RawS3.queryString(query)}`, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString() }));
-    });
-    req.on('error', reject);
-    const half = Math.floor(body.length / 2);
-    req.write(body.subarray(0, half), () => {
-      between().then(
-        () => req.end(body.subarray(half)),
-        (err: unknown) => (req.destroy(), reject(err)),
-      );
-    });
-  });
-}
-
-/** Ids of the files that have chunks (or temporary files) on the nodes. */
-async function fileIdsOnNodes(c: TestCluster): Promise<Set<string>> {
-  return new Set((await nodeChunkFiles(c)).map((f) => f.split('.')[0]!));
-}
-
-/** Ids of files with chunks on the nodes that were not there before, sorted. */
-async function addedFileIds(c: TestCluster, before: Set<string>): Promise<string[]> {
-  return [...(await fileIdsOnNodes(c))].filter((id) => !before.has(id)).sort();
 }
 
 /** S3 access over one cluster: the root key's raw and SDK clients, and helpers built on them. */
@@ -671,7 +549,7 @@ describe('S3 API on one cluster', () => {
     const before = await fileIdsOnNodes(cluster);
     const id = await s3.createUpload(b, 'obj');
     const inFlight = () => cluster.db.pool.query(`SELECT id FROM files WHERE upload_id = $1 AND status = 'uploading'`, [id]);
-    const part = await putInTwoHalves(s3.raw, cluster.s3Url, `/${b}/obj`, { partNumber: '1', uploadId: id }, randomBytes(6 * MiB), async () => {
+    const part = await putInTwoHalves(s3.raw, `/${b}/obj`, { partNumber: '1', uploadId: id }, randomBytes(6 * MiB), async () => {
       // The part's file exists (its chunks are being written) when the upload is aborted.
       expect((await pollUntil(inFlight, (r) => r.rows.length === 1, 10_000, 50)).rows).toHaveLength(1);
       expectOk(await s3.raw.send({ method: 'DELETE', path: `/${b}/obj`, query: { uploadId: id } }), 204);

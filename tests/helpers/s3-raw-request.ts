@@ -52,7 +52,7 @@ export function xmlValues(xml: string, name: string): string[] {
 }
 
 export class RawS3 {
-  private readonly url: URL;
+  readonly url: URL;
 
   constructor(
     endpoint: string,
