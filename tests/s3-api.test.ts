@@ -602,6 +602,16 @@ describe('S3 API on one cluster', () => {
     const onNew = await s3.createUpload(b, 'mp-new');
     const e2 = await s3.part(b, 'mp-new', onNew, 1, randomBytes(10_000));
     expectOk(await s3.complete(b, 'mp-new', onNew, [{ n: 1, etag: e2 }], { 'if-none-match': '*' }));
+
+    // Create-only PUTs racing for a new key: exactly one wins, and the others leave no chunks.
+    const before = await fileIdsOnNodes(cluster);
+    const racers = Array.from({ length: 4 }, () => randomBytes(2 * MiB));
+    const answers = await Promise.all(racers.map((body) => s3.put(b, 'race-create', body, { 'if-none-match': '*' })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
+    const winner = racers[answers.findIndex((r) => r.status === 200)]!;
+    expect(md5Hex((await s3.get(b, 'race-create')).body)).toBe(md5Hex(winner));
+    const winnerFile = (await s3.objectFile(b, 'race-create')).id;
+    expect(await pollUntil(() => addedFileIds(cluster, before), (ids) => ids.length === 1, 10_000, 100)).toEqual([winnerFile]);
   });
 
   test('overwrite is atomic: 8 concurrent PUTs leave one whole body, a reader never sees a mix, and no chunk of the losers stays', async () => {
@@ -764,6 +774,30 @@ describe('S3 API on one cluster', () => {
     const cross = await s3.get(b, 'ranged', { range: `bytes=${6 * MiB - 10}-${6 * MiB + 9}` });
     expect(cross.status).toBe(206);
     expect(cross.body.equals(expected.subarray(6 * MiB - 10, 6 * MiB + 10))).toBe(true);
+
+    // A part copied from a multipart object, across its part boundary, and from a single-part one.
+    const { UploadId: again } = await s3.sdk.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'from-multipart' }));
+    const [first, last] = [MiB, 7 * MiB]; // 5 MiB before the boundary at 6 MiB, 1 MiB + 1 after
+    const pastEnd = s3.sdk.send(
+      new UploadPartCopyCommand({ Bucket: b, Key: 'from-multipart', UploadId: again, PartNumber: 1, CopySource: `${b}/ranged`, CopySourceRange: `bytes=${first}-${expected.length}` }),
+    );
+    expect(await sdkError(pastEnd)).toEqual({ name: 'InvalidArgument', status: 400 }); // the source has expected.length bytes
+    const c1 = await s3.sdk.send(
+      new UploadPartCopyCommand({ Bucket: b, Key: 'from-multipart', UploadId: again, PartNumber: 1, CopySource: `${b}/ranged`, CopySourceRange: `bytes=${first}-${last}` }),
+    );
+    const c2 = await s3.sdk.send(new UploadPartCopyCommand({ Bucket: b, Key: 'from-multipart', UploadId: again, PartNumber: 2, CopySource: `${b}/src` }));
+    await s3.sdk.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'from-multipart',
+        UploadId: again,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: c1.CopyPartResult!.ETag! }, { PartNumber: 2, ETag: c2.CopyPartResult!.ETag! }] },
+      }),
+    );
+    const combined = Buffer.concat([expected.subarray(first, last + 1), body]);
+    const back = await s3.get(b, 'from-multipart');
+    expect(back.body.length).toBe(combined.length);
+    expect(md5Hex(back.body)).toBe(md5Hex(combined));
   });
 
   test('metadata: Content-Type, -Disposition, Cache-Control, Content-Encoding and x-amz-meta-* on GET and HEAD; response-content-type on a presigned GET', async () => {
