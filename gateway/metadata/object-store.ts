@@ -110,13 +110,13 @@ export class ObjectStore {
 
   /**
    * Deletes an empty bucket. Multipart uploads still open in it are aborted with it (their parts
-   * queued for deletion); objects, or a PUT still writing, keep it.
+   * queued for deletion); objects, or a PUT or part still writing, keep it.
    */
   async deleteBucket(bucketId: number): Promise<{ kind: 'deleted'; queued: QueuedDeletion[] } | { kind: 'not-empty' }> {
     return inTransaction(this.pool, async (c) => {
       await c.query('SELECT id FROM buckets WHERE id = $1 FOR UPDATE', [bucketId]);
       const used = await c.query(
-        `SELECT 1 FROM files WHERE bucket_id = $1 AND (object_key IS NOT NULL OR (status = 'uploading' AND upload_id IS NULL)) LIMIT 1`,
+        `SELECT 1 FROM files WHERE bucket_id = $1 AND (object_key IS NOT NULL OR status = 'uploading') LIMIT 1`,
         [bucketId],
       );
       if (used.rowCount) return { kind: 'not-empty' as const };
@@ -335,11 +335,16 @@ export class ObjectStore {
     });
   }
 
-  /** Aborts an upload: its parts queued for deletion. Null: no such upload. */
+  /**
+   * Aborts an upload: its parts queued for deletion. Null: no such upload. A part still being sent
+   * is only detached: its chunks are not all on the nodes yet, so deleting them now would miss
+   * those still being written; its writer finds the upload gone and removes the part itself.
+   */
   async abortMultipartUpload(uploadId: string): Promise<QueuedDeletion[] | null> {
     return inTransaction(this.pool, async (c) => {
       const locked = await c.query('SELECT id FROM multipart_uploads WHERE id = $1 FOR UPDATE', [uploadId]);
       if (locked.rowCount === 0) return null;
+      await c.query(`UPDATE files SET upload_id = NULL WHERE upload_id = $1 AND status = 'uploading'`, [uploadId]);
       const parts = await c.query<{ id: string }>('SELECT id FROM files WHERE upload_id = $1', [uploadId]);
       const queued = await dropFiles(c, parts.rows.map((p) => p.id));
       await c.query('DELETE FROM multipart_uploads WHERE id = $1', [uploadId]);

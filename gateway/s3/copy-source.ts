@@ -1,5 +1,6 @@
 // The x-amz-copy-source header of CopyObject and UploadPartCopy, and the byte range of
 // x-amz-copy-source-range. Pure.
+import { checkStorableName } from './s3-address.js';
 import { s3Errors } from './s3-error.js';
 
 export function parseCopySource(header: string): { bucket: string; key: string } {
@@ -23,6 +24,7 @@ export function parseCopySource(header: string): { bucket: string; key: string }
   if (slash <= 0 || slash === decoded.length - 1) {
     throw s3Errors.invalidArgument('Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 'x-amz-copy-source', header);
   }
+  checkStorableName(decoded, 'x-amz-copy-source');
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
 }
 

@@ -2,9 +2,9 @@
 // ListMultipartUploads. Each part is a file of its own, erasure coded like any object; Complete
 // makes the parts the object's without copying them.
 import { parseCopySourceRange } from './copy-source.js';
-import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
+import { CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { objectHeadersFrom } from './object-headers.js';
-import { copySource, requireBucket, type ObjectDeps } from './object-handlers.js';
+import { copySource, requireBucket, writeConditionsFrom, type ObjectDeps } from './object-handlers.js';
 import { MAX_PARTS } from './object-service.js';
 import { partChoicesFrom } from './multipart-parts.js';
 import { readSmallBody } from './request-body.js';
@@ -32,21 +32,19 @@ function maxItems(ctx: S3Context, name: string): number {
 
 export async function createMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const algorithm = ctx.req.headers['x-amz-checksum-algorithm'];
-  const uploadId = await deps.objects.createMultipartUpload(
-    bucket,
-    ctx.key!,
-    objectHeadersFrom(ctx.req.headers),
-    typeof algorithm === 'string' ? algorithm.toUpperCase() : undefined,
-  );
-  sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key!, UploadId: uploadId }, typeof algorithm === 'string' ? { 'x-amz-checksum-algorithm': algorithm.toUpperCase() } : {});
+  const named = ctx.req.headers['x-amz-checksum-algorithm'];
+  const algorithm = typeof named === 'string' ? parseChecksumAlgorithm(named) : undefined;
+  if (typeof named === 'string' && !algorithm) {
+    throw s3Errors.invalidRequest(`Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${CHECKSUM_ALGORITHMS.join(', ')}]`);
+  }
+  const uploadId = await deps.objects.createMultipartUpload(bucket, ctx.key!, objectHeadersFrom(ctx.req.headers), algorithm);
+  sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key!, UploadId: uploadId }, algorithm ? { 'x-amz-checksum-algorithm': algorithm } : {});
 }
 
 export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const partNumber = partNumberOf(ctx);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const part = await deps.objects.uploadPart(upload, partNumber, ctx.payload(upload.headers.checksumAlgorithm as ChecksumAlgorithm | undefined));
   const checksums = Object.fromEntries(Object.entries(part.checksums).map(([a, v]) => [`x-amz-checksum-${a.toLowerCase()}`, v]));
   sendEmpty(ctx.res, 200, { ETag: quoted(part.etag), ...checksums });
@@ -55,8 +53,7 @@ export async function uploadPart(ctx: S3Context, deps: ObjectDeps): Promise<void
 export async function uploadPartCopy(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const partNumber = partNumberOf(ctx);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const source = await copySource(ctx, deps);
   const range = parseCopySourceRange(ctx.req.headers['x-amz-copy-source-range'] as string | undefined, source.size);
   const part = await deps.objects.uploadPartCopy(upload, partNumber, source, range.start, range.end);
@@ -65,16 +62,11 @@ export async function uploadPartCopy(ctx: S3Context, deps: ObjectDeps): Promise<
 
 export async function completeMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
-  if (upload.object_key !== ctx.key) throw s3Errors.noSuchUpload(upload.id);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
+  const conditions = writeConditionsFrom(ctx);
   const body = await readSmallBody(ctx.body(), ctx.req.headers, 4 * 1024 * 1024);
   const chosen = partChoicesFrom(parseXml(body.toString('utf8'), 'CompleteMultipartUpload'));
-  const ifNoneMatch = ctx.req.headers['if-none-match'];
-  const ifMatch = ctx.req.headers['if-match'];
-  const file = await deps.objects.completeMultipartUpload(upload, chosen, {
-    ifNoneMatchAny: ifNoneMatch?.trim() === '*',
-    ...(ifMatch !== undefined ? { ifMatch: ifMatch.trim().replace(/^"(.*)"$/, '$1') } : {}),
-  });
+  const file = await deps.objects.completeMultipartUpload(upload, chosen, conditions);
   sendXml(ctx.res, 200, 'CompleteMultipartUploadResult', {
     Location: `/${bucket.name}/${encodeURIComponent(ctx.key!).replace(/%2F/g, '/')}`,
     Bucket: bucket.name,
@@ -85,14 +77,14 @@ export async function completeMultipartUpload(ctx: S3Context, deps: ObjectDeps):
 
 export async function abortMultipartUpload(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   await deps.objects.abortMultipartUpload(upload);
   sendEmpty(ctx.res, 204);
 }
 
 export async function listParts(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
-  const upload = await deps.objects.upload(bucket, ctx.query.get('uploadId')!);
+  const upload = await deps.objects.upload(bucket, ctx.key!, ctx.query.get('uploadId')!);
   const marker = ctx.query.get('part-number-marker') ?? '0';
   if (!/^\d+$/.test(marker)) throw s3Errors.invalidArgument('part-number-marker must be an integer', 'part-number-marker', marker);
   const limit = maxItems(ctx, 'max-parts');

@@ -7,7 +7,7 @@ import { ClientGone, responseSink } from '../http/response-sink.js';
 import { evaluateConditions, readConditions, readCopySourceConditions } from './conditional-request.js';
 import { parseCopySource } from './copy-source.js';
 import { objectHeadersFrom, responseOverrides, type ObjectHeaders } from './object-headers.js';
-import type { ObjectService } from './object-service.js';
+import { ObjectChanged, type ObjectService } from './object-service.js';
 import { readSmallBody } from './request-body.js';
 import { OWNER, type S3Context } from './s3-context.js';
 import { S3Error, s3Errors } from './s3-error.js';
@@ -51,7 +51,8 @@ function checksumHeaders(checksums: Record<string, string>): Record<string, stri
   return Object.fromEntries(Object.entries(checksums).map(([alg, value]) => [`x-amz-checksum-${alg.toLowerCase()}`, value]));
 }
 
-function writeConditionsFrom(ctx: S3Context): WriteConditions {
+/** If-None-Match: * and If-Match of a write (PUT, copy, Complete); other If-None-Match values are not supported. */
+export function writeConditionsFrom(ctx: S3Context): WriteConditions {
   const ifNoneMatch = ctx.req.headers['if-none-match'];
   const ifMatch = ctx.req.headers['if-match'];
   if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
@@ -63,7 +64,21 @@ function writeConditionsFrom(ctx: S3Context): WriteConditions {
   };
 }
 
+/** Attempts at a GET whose object is replaced between its lookup and the read of its chunks. */
+const GET_ATTEMPTS = 3;
+
 export async function getObject(ctx: S3Context, deps: ObjectDeps): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await serveObject(ctx, deps);
+    } catch (err) {
+      // Before the first byte, the key is looked up again and names the object that replaced it.
+      if (!(err instanceof ObjectChanged) || ctx.res.headersSent || attempt === GET_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function serveObject(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   const { req, res } = ctx;
   const bucket = await requireBucket(deps.store, ctx.bucketName!);
   const object = await requireObject(deps.store, bucket, ctx.key!);

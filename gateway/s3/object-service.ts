@@ -6,10 +6,10 @@ import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import type { DownloadService } from '../files/download-service.js';
 import type { FileUpload, FileUploads } from '../files/file-upload.js';
 import type { ForegroundActivity } from '../files/foreground-activity.js';
-import type { FileRow, Metadata, QueuedDeletion } from '../metadata/metadata.js';
+import type { ChunkRow, FileRow, Metadata, QueuedDeletion } from '../metadata/metadata.js';
 import type { BucketRow, CommitResult, MultipartUploadRow, ObjectStore, PartRow, WriteConditions } from '../metadata/object-store.js';
 import type { Sink } from '../data/stripe-reader.js';
-import { s3Errors } from './s3-error.js';
+import { S3Error, s3Errors } from './s3-error.js';
 import type { ObjectHeaders } from './object-headers.js';
 import { multipartEtag, type PartChoice, checkCompletedParts } from './multipart-parts.js';
 
@@ -29,6 +29,13 @@ export interface PayloadDigest {
   md5: string; // hex
   sha256: string | null; // hex, when it was computed (signed payload, SHA256 checksum)
   checksums: Record<string, string>; // by algorithm, base64
+}
+
+/** The object was replaced or deleted after it was looked up: its bytes are gone. */
+export class ObjectChanged extends S3Error {
+  constructor() {
+    super(503, 'ServiceUnavailable', 'The object was replaced or deleted while it was read; retry.', { headers: { 'Retry-After': '1' } });
+  }
 }
 
 function filenameOf(key: string): string {
@@ -117,18 +124,33 @@ export class ObjectService {
     );
   }
 
-  /** Reads bytes [start, end) of an object, through its parts for a multipart object. */
+  /**
+   * Reads bytes [start, end) of an object, through its parts for a multipart object. Throws
+   * ObjectChanged when the object was replaced or deleted after it was looked up.
+   */
   async read(object: FileRow, start: number, end: number, sink: Sink): Promise<void> {
     if (object.part_count === 0) {
-      await this.downloads.read(object, await this.metadata.getChunks(object.id), start, end, sink);
+      await this.downloads.read(object, await this.chunksOf(object), start, end, sink);
       return;
     }
-    for (const part of await this.store.objectParts(object.id)) {
+    const parts = await this.store.objectParts(object.id);
+    if (parts.length !== object.part_count) throw new ObjectChanged();
+    for (const part of parts) {
       const from = Math.max(start, part.part_offset!);
       const to = Math.min(end, part.part_offset! + part.size);
       if (from >= to) continue;
-      await this.downloads.read(part, await this.metadata.getChunks(part.id), from - part.part_offset!, to - part.part_offset!, sink);
+      await this.downloads.read(part, await this.chunksOf(part), from - part.part_offset!, to - part.part_offset!, sink);
     }
+  }
+
+  /**
+   * A stored file's chunks. A file with bytes always has chunk rows until it is dropped, and the
+   * stripe reader takes a data chunk without a row for zeros: no rows means the file is gone.
+   */
+  private async chunksOf(file: FileRow): Promise<ChunkRow[]> {
+    const chunks = await this.metadata.getChunks(file.id);
+    if (file.size > 0 && chunks.length === 0) throw new ObjectChanged();
+    return chunks;
   }
 
   /** Server-side copy of [start, end) of `source` into a new file, hashed with MD5 on the way. */
@@ -192,9 +214,10 @@ export class ObjectService {
     return id;
   }
 
-  async upload(bucket: BucketRow, uploadId: string): Promise<MultipartUploadRow> {
+  /** The multipart upload `uploadId` of `key`: an upload id names nothing under another key, as in S3. */
+  async upload(bucket: BucketRow, key: string, uploadId: string): Promise<MultipartUploadRow> {
     const upload = /^[0-9a-f-]{36}$/i.test(uploadId) ? await this.store.multipartUpload(uploadId) : null;
-    if (!upload || upload.bucket_id !== bucket.id) throw s3Errors.noSuchUpload(uploadId);
+    if (!upload || upload.bucket_id !== bucket.id || upload.object_key !== key) throw s3Errors.noSuchUpload(uploadId);
     return upload;
   }
 
@@ -252,6 +275,8 @@ export class ObjectService {
       conditions,
       { unit: this.files.layout.unit, width: this.files.layout.width, parity: this.files.layout.parity ?? 0 },
     );
+    // Completed or aborted by another request meanwhile: a retry could only find it gone too.
+    if (result.kind === 'gone') throw s3Errors.noSuchUpload(upload.id);
     return this.settle(result);
   }
 

@@ -3,6 +3,7 @@
 // read, then handled; any failure is answered as S3 XML.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ObjectStore } from '../metadata/object-store.js';
 import { toApiError } from '../http/error-handler.js';
 import { corsResponseHeaders, preflight, type CorsRule } from './cors-rules.js';
@@ -52,6 +53,33 @@ function toS3Error(err: unknown): S3Error {
   return s3Errors.internal();
 }
 
+const newRequestId = (): string => randomBytes(8).toString('hex').toUpperCase();
+
+/** The S3 error for a request Node's HTTP parser refused before any handler saw it. */
+function clientErrorOf(code: string | undefined): S3Error {
+  if (code === 'HPE_HEADER_OVERFLOW') return new S3Error(400, 'RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new S3Error(400, 'RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.');
+  }
+  return new S3Error(400, 'InvalidRequest', 'The request could not be parsed as HTTP/1.1.');
+}
+
+/** Answers a request the parser refused as S3 XML with a request id (Node's own answer has neither). */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const e = clientErrorOf(err.code);
+  const requestId = newRequestId();
+  const text = errorDocument(e, '/', requestId);
+  socket.end(
+    `HTTP/1.1 ${e.status} Bad Request\r\nx-amz-request-id: ${requestId}\r\nServer: objstore\r\nContent-Type: application/xml\r\n` +
+      `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
+
 function authorise(identity: S3Identity, op: S3Operation, bucket: string | null): void {
   if (op === 'ListBuckets') return; // lists only what the key may see
   if (ROOT_OPERATIONS.has(op)) {
@@ -70,7 +98,7 @@ export function createS3Server(options: S3ServerOptions): Server {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = newRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
     res.setHeader('Server', 'objstore');
@@ -98,7 +126,8 @@ export function createS3Server(options: S3ServerOptions): Server {
       await handlers[op]({ req, res, requestId, op, bucketName: address.bucket, key: address.key, query, identity, payload, body });
     } catch (err) {
       const e = toS3Error(err);
-      if (e.status >= 500) console.error(`s3: ${req.method} ${resource}:`, err);
+      // Server-side failures are logged; NotImplemented is the client asking for what is not offered.
+      if (e.status >= 500 && e.code !== 'NotImplemented') console.error(`s3: ${req.method} ${resource}:`, err);
       if (res.headersSent) {
         res.destroy();
         return;
@@ -126,6 +155,7 @@ export function createS3Server(options: S3ServerOptions): Server {
   // S3 ignores other values, and continues only once the request head is accepted.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false));
+  server.on('clientError', answerClientError);
   server.requestTimeout = 0; // large uploads take long; stalled clients are cut by the idle timeout
   server.setTimeout(options.idleTimeoutMs);
   return server;

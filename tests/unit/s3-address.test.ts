@@ -63,6 +63,26 @@ describe('path style', () => {
   });
 });
 
+describe('names the store cannot keep', () => {
+  test('a key of 1,024 bytes is taken; one byte more is KeyTooLongError, counted in UTF-8', () => {
+    expect(path(`/b/${'k'.repeat(1024)}`).key).toHaveLength(1024);
+    expect(path(`/b/${'%C3%A9'.repeat(512)}`).key).toHaveLength(512); // 1,024 bytes
+    for (const raw of [`/b/${'k'.repeat(1025)}`, `/b/${'%C3%A9'.repeat(512)}k`]) {
+      const err = s3ErrorOf(() => path(raw));
+      expect([err.status, err.code, err.extra.fields?.Size]).toEqual([400, 'KeyTooLongError', '1025']);
+    }
+    expect(s3ErrorOf(() => vhost('photos.s3.local', `/${'k'.repeat(1025)}`)).code).toBe('KeyTooLongError');
+  });
+
+  test('U+0000 in a key or a bucket name is InvalidArgument (PostgreSQL text cannot hold it)', () => {
+    for (const raw of ['/b/a%00b', '/b/%00', '/b%00/k', '/b%00']) {
+      const err = s3ErrorOf(() => path(raw));
+      expect([err.status, err.code], raw).toEqual([400, 'InvalidArgument']);
+    }
+    expect(s3ErrorOf(() => vhost('photos.s3.local', '/a%00')).code).toBe('InvalidArgument');
+  });
+});
+
 describe('virtual-host style', () => {
   test('the bucket is the label before the S3 domain; the whole path is the key', () => {
     expect(vhost('photos.s3.example.com', '/2024/cat.jpg')).toEqual({ bucket: 'photos', key: '2024/cat.jpg', resource: '/photos/2024/cat.jpg' });

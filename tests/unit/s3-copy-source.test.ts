@@ -37,7 +37,7 @@ describe('x-amz-copy-source', () => {
   });
 
   test('no bucket, no key or bad escapes are InvalidArgument', () => {
-    for (const value of ['', 'bucket', 'bucket/', '/bucket', '/bucket/', '/', '//key', 'b/%zz', 'b/%E0%A4%A']) {
+    for (const value of ['', 'bucket', 'bucket/', '/bucket', '/bucket/', '/', '//key', 'b/%zz', 'b/%E0%A4%A', 'b/a%00', 'b%00/k']) {
       const err = s3ErrorOf(() => parseCopySource(value));
       expect(err.status, value).toBe(400);
       expect(err.code, value).toBe('InvalidArgument');
