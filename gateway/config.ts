@@ -46,6 +46,7 @@ export interface GatewayConfig {
   s3Region: string;
   multipartTtlMs: number; // multipart uploads not completed by then are aborted by the janitor
   minPartSize: number; // every part of a multipart upload but the last is at least this long
+  deleteGraceMs: number; // chunks of an overwritten or deleted S3 object stay this long (reads under way finish)
   serverKey: Buffer | undefined; // SERVER_KEY; unset: DATA_DIR/server.key (created at first start)
   s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
   keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
@@ -149,6 +150,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     s3Region: region(env.S3_REGION),
     multipartTtlMs: integer(env, 'MULTIPART_TTL_MS', 7 * 86_400_000, 1_000, 365 * 86_400_000),
     minPartSize: integer(env, 'MIN_PART_SIZE', 5 * MiB, 0, 5 * 1024 * MiB),
+    deleteGraceMs: integer(env, 'DELETE_GRACE_MS', 600_000, 0, 7 * 86_400_000),
     serverKey: serverKey(env),
     s3RootKey: s3RootKey(env),
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),

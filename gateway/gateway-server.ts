@@ -93,7 +93,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   );
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
-  const objectStore = new ObjectStore(metadata.pool);
+  const objectStore = new ObjectStore(metadata.pool, config.deleteGraceMs);
   const janitor = new Janitor(metadata, registry, deleter, config, objectStore);
   janitor.start(config.janitorIntervalMs);
   const coders = new Map<string, ErasureCoder>();

@@ -133,21 +133,25 @@ export type QueuedDeletion = ChunkLocation & { address: string };
 
 /**
  * Drops files (and the parts of multipart objects among them) inside the caller's transaction, queuing
- * every chunk they had for deletion on its node first, so that no chunk is forgotten.
+ * every chunk they had for deletion on its node first, so that no chunk is forgotten. With `delayMs`,
+ * the deletions fall due that much later (reads already under way finish on the chunks) and are left
+ * to the janitor: only deletions due now are returned, for the caller to carry out.
  */
-export async function dropFiles(c: pg.PoolClient, fileIds: string[]): Promise<QueuedDeletion[]> {
+export async function dropFiles(c: pg.PoolClient, fileIds: string[], delayMs = 0): Promise<QueuedDeletion[]> {
   if (fileIds.length === 0) return [];
   const queued = await c.query<{ node_id: number; chunk_id: string; address: string }>(
     `WITH doomed AS (SELECT id FROM files WHERE id = ANY($1::uuid[]) OR parent_id = ANY($1::uuid[])),
      q AS (
-       INSERT INTO chunk_deletions (node_id, chunk_id)
-       SELECT node_id, chunk_id FROM chunks WHERE file_id IN (SELECT id FROM doomed) AND node_id IS NOT NULL
-       ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = now()
+       INSERT INTO chunk_deletions (node_id, chunk_id, next_attempt_at)
+       SELECT node_id, chunk_id, now() + $2 * interval '1 millisecond'
+       FROM chunks WHERE file_id IN (SELECT id FROM doomed) AND node_id IS NOT NULL
+       ON CONFLICT (node_id, chunk_id) DO UPDATE SET next_attempt_at = EXCLUDED.next_attempt_at
        RETURNING node_id, chunk_id)
      SELECT q.node_id, q.chunk_id, n.address FROM q JOIN storage_nodes n ON n.id = q.node_id`,
-    [fileIds],
+    [fileIds, delayMs],
   );
   await c.query('DELETE FROM files WHERE id = ANY($1::uuid[]) OR parent_id = ANY($1::uuid[])', [fileIds]);
+  if (delayMs > 0) return [];
   return queued.rows.map((r) => ({ nodeId: r.node_id, chunkId: r.chunk_id, address: r.address }));
 }
 

@@ -7,6 +7,7 @@ import {
   FILE_COLUMNS,
   inTransaction,
   recordChunks,
+  type ChunkRow,
   type FileRow,
   type QueuedDeletion,
   type StoredChunk,
@@ -84,7 +85,14 @@ function conditionFailure(current: { etag: string } | null, conditions: WriteCon
 }
 
 export class ObjectStore {
-  constructor(readonly pool: pg.Pool) {}
+  /**
+   * `replacedGraceMs`: how long the chunks of an object that was overwritten or deleted stay on
+   * the nodes, so that reads under way when it happened still finish (DELETE_GRACE_MS).
+   */
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly replacedGraceMs = 0,
+  ) {}
 
   // ---- buckets ----
 
@@ -146,6 +154,26 @@ export class ObjectStore {
     return r.rows[0] ?? null;
   }
 
+  /**
+   * The parts of a multipart object, in order, each with its chunks: read in one go at the start of
+   * a download, so a download under way keeps what it needs if the object is replaced meanwhile.
+   */
+  async objectPartsWithChunks(objectId: string): Promise<{ part: FileRow; chunks: ChunkRow[] }[]> {
+    const parts = await this.objectParts(objectId);
+    const r = await this.pool.query<ChunkRow & { file_id: string }>(
+      `SELECT c.file_id, c.chunk_number, c.chunk_id, c.node_id, c.size, c.checksum, c.state, n.address
+       FROM chunks c LEFT JOIN storage_nodes n ON n.id = c.node_id
+       WHERE c.file_id = ANY($1::uuid[]) ORDER BY c.file_id, c.chunk_number`,
+      [parts.map((p) => p.id)],
+    );
+    const byFile = new Map<string, ChunkRow[]>();
+    for (const { file_id, ...chunk } of r.rows) {
+      if (!byFile.has(file_id)) byFile.set(file_id, []);
+      byFile.get(file_id)!.push(chunk);
+    }
+    return parts.map((part) => ({ part, chunks: byFile.get(part.id) ?? [] }));
+  }
+
   /** The parts of a multipart object, in order (each a file with its own chunks). */
   async objectParts(objectId: string): Promise<FileRow[]> {
     const r = await this.pool.query<FileRow>(
@@ -166,7 +194,7 @@ export class ObjectStore {
       const current = await currentObject(c, bucketId, key);
       const failed = conditionFailure(current, conditions);
       if (failed) return { kind: 'precondition-failed' as const, condition: failed };
-      const replaced = current ? await dropFiles(c, [current.id]) : [];
+      const replaced = current ? await dropFiles(c, [current.id], this.replacedGraceMs) : [];
       const file = await c.query<FileRow>(
         `UPDATE files SET status = 'completed', object_key = $2, size = $3, md5 = $4, etag = $5, checksum = $6,
            headers = $7, checksums = $8, updated_at = now(), completed_at = now()
@@ -190,7 +218,7 @@ export class ObjectStore {
     return inTransaction(this.pool, async (c) => {
       await lockKey(c, bucketId, key);
       const current = await currentObject(c, bucketId, key);
-      return current ? dropFiles(c, [current.id]) : null;
+      return current ? dropFiles(c, [current.id], this.replacedGraceMs) : null;
     });
   }
 
@@ -297,7 +325,7 @@ export class ObjectStore {
       const current = await currentObject(c, upload.bucket_id, upload.object_key);
       const failed = conditionFailure(current, conditions);
       if (failed) return { kind: 'precondition-failed' as const, condition: failed };
-      const replaced = current ? await dropFiles(c, [current.id]) : [];
+      const replaced = current ? await dropFiles(c, [current.id], this.replacedGraceMs) : [];
       const unused = all.rows.filter((p) => !chosen.includes(p.part_number)).map((p) => p.id);
       replaced.push(...(await dropFiles(c, unused)));
       const filename = upload.object_key.split('/').filter(Boolean).pop() ?? upload.object_key;

@@ -133,13 +133,14 @@ export class ObjectService {
       await this.downloads.read(object, await this.chunksOf(object), start, end, sink);
       return;
     }
-    const parts = await this.store.objectParts(object.id);
+    const parts = await this.store.objectPartsWithChunks(object.id);
     if (parts.length !== object.part_count) throw new ObjectChanged();
-    for (const part of parts) {
+    for (const { part, chunks } of parts) {
       const from = Math.max(start, part.part_offset!);
       const to = Math.min(end, part.part_offset! + part.size);
       if (from >= to) continue;
-      await this.downloads.read(part, await this.chunksOf(part), from - part.part_offset!, to - part.part_offset!, sink);
+      if (part.size > 0 && chunks.length === 0) throw new ObjectChanged();
+      await this.downloads.read(part, chunks, from - part.part_offset!, to - part.part_offset!, sink);
     }
   }
 
