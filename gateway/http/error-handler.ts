@@ -1,7 +1,7 @@
 // Maps anything thrown by a handler to a JSON error; a dependency that is down is a quick 503.
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { NodeFailure } from '../cluster/node-client.js';
-import { InvalidInput } from './request-parsing.js';
+import { InvalidInput, quoted } from './request-parsing.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
 import { ApiError } from './api-error.js';
@@ -31,12 +31,30 @@ export function toApiError(err: unknown): ApiError {
   if (isDatabaseUnavailable(err)) {
     return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`);
   }
-  const status = (err as { status?: number; type?: string }).status;
-  if (status && status >= 400 && status < 500) {
-    // body-parser errors (malformed JSON, too large) carry their own 4xx status.
-    return new ApiError(status, 'InvalidRequest', (err as Error).message);
+  if (err instanceof URIError) {
+    // The router decodes path parameters: a % not followed by two hex digits, or bytes that are not UTF-8.
+    const param = /'(.*)'$/.exec(err.message)?.[1];
+    return new ApiError(400, 'InvalidRequest', `the path holds a malformed percent-encoding${param === undefined ? '' : ` in ${quoted(param)}`}`);
   }
+  const { status, type } = err as { status?: number; type?: string };
+  if (status && status >= 400 && status < 500) return bodyParserError(status, type, (err as Error).message);
   return new ApiError(500, 'InternalError', 'internal error');
+}
+
+/** body-parser's errors carry a 4xx status and a type; say what was wrong with the body in our words. */
+function bodyParserError(status: number, type: string | undefined, message: string): ApiError {
+  switch (type) {
+    case 'entity.parse.failed':
+      // In strict mode a body that is not an object or an array fails the same way as broken JSON.
+      return new ApiError(400, 'InvalidRequest', `the body is not a JSON object: ${message.slice(0, 200)}`);
+    case 'entity.too.large':
+      return new ApiError(413, 'EntityTooLarge', 'the JSON body is larger than the limit of 16 KiB');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UnsupportedMediaType', message.slice(0, 200));
+    default:
+      return new ApiError(status, 'InvalidRequest', message.slice(0, 200));
+  }
 }
 
 /** Unread bytes up to which a rejected body is read and dropped with the connection kept open. */

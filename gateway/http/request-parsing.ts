@@ -7,37 +7,42 @@ import { decodeCursor, type ListPosition } from './list-cursor.js';
 
 export class InvalidInput extends Error {}
 
+/** A value from the request, quoted for a message: JSON-escaped and cut, so an answer stays short. */
+export function quoted(raw: string, max = 80): string {
+  return JSON.stringify(raw.length > max ? `${raw.slice(0, max)}...` : raw);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function parseFileId(raw: string): string {
-  if (!UUID.test(raw)) throw new InvalidInput(`file id "${raw}" is not a UUID`);
+  if (!UUID.test(raw)) throw new InvalidInput(`file id ${quoted(raw)} is not a UUID`);
   return raw.toLowerCase();
 }
 
 /** A storage node id in a path: a positive whole number. */
 export function parseNodeId(raw: string): number {
-  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new InvalidInput(`node id ${JSON.stringify(raw.slice(0, 40))} is not a positive whole number`);
+  if (!/^[1-9]\d{0,8}$/.test(raw)) throw new InvalidInput(`node id ${quoted(raw, 40)} is not a whole number from 1 to 999999999`);
   return Number(raw);
 }
 
 /** An access key id in a path. */
 export function parseAccessKeyId(raw: string): string {
   const problem = accessKeyIdProblem(raw);
-  if (problem !== undefined) throw new InvalidInput(`access key id ${JSON.stringify(raw.slice(0, 140))} ${problem}`);
+  if (problem !== undefined) throw new InvalidInput(`access key id ${quoted(raw, 140)} ${problem}`);
   return raw;
 }
 
 /** A bucket named by a grant: S3's rules for bucket names (so never the /files bucket, '.files'). */
 export function parseGrantBucket(raw: string): string {
   const problem = bucketNameProblem(raw);
-  if (problem !== null) throw new InvalidInput(`bucket ${JSON.stringify(raw.slice(0, 80))}: ${problem}`);
+  if (problem !== null) throw new InvalidInput(`bucket ${quoted(raw)}: ${problem}`);
   return raw;
 }
 
 function jsonObject(body: unknown, what: string, fields: string[]): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(`body must be a JSON object: ${what}`);
   for (const key of Object.keys(body)) {
-    if (!fields.includes(key)) throw new InvalidInput(`unknown field ${JSON.stringify(key.slice(0, 40))} (expected ${what})`);
+    if (!fields.includes(key)) throw new InvalidInput(`unknown field ${quoted(key, 40)} (expected ${what})`);
   }
   return body as Record<string, unknown>;
 }
@@ -67,12 +72,19 @@ export type ListQuery =
 
 export const MAX_PER_PAGE = 100;
 
+/** A query parameter given once: `?a=1&a=2` arrives as an array, `?a[x]=1` (extended parsing) as an object. */
+function single(name: string, raw: unknown): string | undefined {
+  if (raw === undefined || typeof raw === 'string') return raw;
+  throw new InvalidInput(`${name} must be given once, as a plain value`);
+}
+
 function positiveInt(name: string, raw: unknown, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw)) throw new InvalidInput(`${name} must be a whole number`);
-  const value = Number(raw);
-  if (value < 1) throw new InvalidInput(`${name} must be at least 1`);
-  if (value > max) throw new InvalidInput(`${name} must be at most ${max}`);
+  const text = single(name, raw);
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new InvalidInput(`${name} must be a whole number from 1 to ${max}, not ${quoted(text, 40)}`);
+  // Compared as text first: digits past 2^53 would round to a number that may pass.
+  const value = text.replace(/^0+(?=\d)/, '').length > String(max).length ? Infinity : Number(text);
+  if (value < 1 || value > max) throw new InvalidInput(`${name} must be a whole number from 1 to ${max}`);
   return value;
 }
 
@@ -80,7 +92,7 @@ function positiveInt(name: string, raw: unknown, fallback: number, max: number):
 export function parseListQuery(query: Record<string, unknown>): ListQuery {
   const known = new Set(['page', 'per_page', 'limit', 'cursor']);
   for (const key of Object.keys(query)) {
-    if (!known.has(key)) throw new InvalidInput(`unknown query parameter "${key}"`);
+    if (!known.has(key)) throw new InvalidInput(`unknown query parameter ${quoted(key, 40)} (expected page and per_page, or limit and cursor)`);
   }
   const keyset = query.limit !== undefined || query.cursor !== undefined;
   if (keyset && (query.page !== undefined || query.per_page !== undefined)) {
@@ -94,10 +106,10 @@ export function parseListQuery(query: Record<string, unknown>): ListQuery {
     };
   }
   let after: ListPosition | null = null;
-  if (query.cursor !== undefined) {
-    if (typeof query.cursor !== 'string') throw new InvalidInput('cursor must be a single value');
-    after = decodeCursor(query.cursor);
-    if (!after) throw new InvalidInput('cursor is not one this server issued');
+  const cursor = single('cursor', query.cursor);
+  if (cursor !== undefined) {
+    after = decodeCursor(cursor);
+    if (!after) throw new InvalidInput('cursor is not one this server issued (use next_cursor of the page before as it came)');
   }
   return { mode: 'keyset', limit: positiveInt('limit', query.limit, 20, MAX_PER_PAGE), after };
 }

@@ -31,12 +31,42 @@ describe('list query', () => {
     });
     expect(decodeCursor(Buffer.from('123.not-a-uuid').toString('base64url'))).toBeNull();
   });
+  test('a cursor naming a time PostgreSQL cannot hold is not one of ours (it gave a 500)', () => {
+    const id = '0b0e4a52-8d7c-4c8e-9a39-1f2e3d4c5b6a';
+    const cursor = (micros: string): string => Buffer.from(`${micros}.${id}`).toString('base64url');
+    for (const micros of ['9999999999999999999', '-9999999999999999999', '9223372036854775807', '253402300800000000', '-62135596800000001']) {
+      expect(decodeCursor(cursor(micros)), micros).toBeNull();
+      expect(() => parseListQuery({ limit: '1', cursor: cursor(micros) }), micros).toThrow(/cursor is not one this server issued/);
+    }
+    expect(decodeCursor(cursor('253402300799999999'))?.createdAtMicros).toBe('253402300799999999');
+    expect(decodeCursor(cursor('-62135596800000000'))?.createdAtMicros).toBe('-62135596800000000');
+  });
+  test('a parameter given twice or as an object is refused by name; numbers past the range too', () => {
+    expect(() => parseListQuery({ limit: ['1', '2'] })).toThrow(/limit must be given once/);
+    expect(() => parseListQuery({ page: ['1', '2'] })).toThrow(/page must be given once/);
+    expect(() => parseListQuery({ limit: '1', cursor: ['a', 'b'] })).toThrow(/cursor must be given once/);
+    expect(() => parseListQuery({ per_page: { a: '1' } })).toThrow(/per_page must be given once/);
+    // 2^53 + 1 and beyond would round; they are out of range whatever they round to.
+    for (const value of ['9007199254740993', '99999999999999999999', '1000000001', '00000000000000000000000000001000000001']) {
+      expect(() => parseListQuery({ page: value }), value).toThrow(/page must be a whole number from 1 to 1000000000/);
+    }
+    expect(parseListQuery({ page: '1000000000', per_page: '0100' })).toEqual({ mode: 'page', page: 1_000_000_000, perPage: 100 });
+    expect(parseListQuery({ page: '0000000000000000000000000000101' })).toEqual({ mode: 'page', page: 101, perPage: 20 });
+    expect(() => parseListQuery({ ['x'.repeat(10_000)]: '1' })).toThrow(/^unknown query parameter "x{40}\.\.\."/);
+  });
 });
 
 describe('file id and ranges', () => {
-  test('file ids must be UUIDs', () => {
+  test('file ids must be UUIDs; a long one is cut in the message', () => {
     expect(parseFileId('0B0E4A52-8D7C-4C8E-9A39-1F2E3D4C5B6A')).toBe('0b0e4a52-8d7c-4c8e-9a39-1f2e3d4c5b6a');
     expect(() => parseFileId('abc')).toThrow(InvalidInput);
+    let message = '';
+    try {
+      parseFileId('a'.repeat(100_000));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`file id "${'a'.repeat(80)}..." is not a UUID`);
   });
   test('single ranges, suffixes, open ends, unsatisfiable and ignored headers', () => {
     expect(parseByteRange(undefined, 100)).toEqual({ kind: 'full' });
