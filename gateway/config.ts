@@ -29,7 +29,11 @@ export interface GatewayConfig {
   nodeStallMs: number;
   breakerFailures: number;
   breakerRecoveries: number;
-  idleTimeoutMs: number;
+  idleTimeoutMs: number; // a connection with no byte in either direction for this long is closed
+  headersTimeoutMs: number; // a request head (request line and headers) must arrive whole within this
+  maxHeaderBytes: number; // largest request head (Node counts the URL and header names and values)
+  maxConnections: number; // open connections per HTTP server (REST and S3 each); beyond: 503 at once
+  maxUploads: number; // uploads in flight in this gateway (REST and S3 together); beyond: 503 at once
   dbPoolSize: number;
   dbWaitMs: number;
   nodeDeadAfterMs: number; // a node down this long is dead: its chunks are rebuilt elsewhere
@@ -113,8 +117,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (stripeUnit % BLOCK_SIZE !== 0) throw new ConfigError(`STRIPE_UNIT=${stripeUnit} must be a multiple of ${BLOCK_SIZE}`);
   const defaultQuorum = parityUnits > 0 ? dataUnits + 1 : dataUnits;
   const writeQuorum = integer(env, 'WRITE_QUORUM', defaultQuorum, dataUnits, dataUnits + parityUnits);
+  // Loopback unless told otherwise: serving other machines is a decision.
+  const host = env.HOST?.trim() || '127.0.0.1';
+  if (/\s/.test(host)) throw new ConfigError(`HOST=${JSON.stringify(host)} is not a host name`);
   const config: GatewayConfig = {
-    host: env.HOST?.trim() || '0.0.0.0',
+    host,
     port: integer(env, 'PORT', 8080, 0, 65535),
     databaseUrl,
     dataDir: resolve(env.DATA_DIR?.trim() || './data'),
@@ -134,6 +141,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     breakerFailures: integer(env, 'BREAKER_FAILURES', 3, 1, 1000),
     breakerRecoveries: integer(env, 'BREAKER_RECOVERIES', 2, 1, 1000),
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 20_000, 500, 600_000),
+    maxHeaderBytes: integer(env, 'MAX_HEADER_BYTES', 16 * 1024, 4 * 1024, 1024 * 1024),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 1_000, 1, 100_000),
+    maxUploads: integer(env, 'MAX_UPLOADS', 64, 1, 10_000),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 1000),
     dbWaitMs: integer(env, 'DB_WAIT_MS', 10_000, 100, 600_000),
     nodeDeadAfterMs: integer(env, 'NODE_DEAD_AFTER_MS', 600_000, 1_000, 30 * 86_400_000),

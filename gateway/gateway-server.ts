@@ -1,10 +1,13 @@
 // A running gateway: database (embedded or DATABASE_URL), migrations, node registry, janitor, HTTP.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChunkDeleter } from './cluster/chunk-deleter.js';
 import type { GatewayConfig } from './config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './metadata/embedded-database.js';
 import { createApp } from './http/app.js';
+import { createRestServer } from './http/rest-server.js';
+import type { ServerLimits } from './http/server-limits.js';
+import { UploadSlots } from './http/upload-slots.js';
 import { isDatabaseUnavailable } from './http/error-handler.js';
 import { Janitor } from './cluster/janitor.js';
 import { createPool, Metadata } from './metadata/metadata.js';
@@ -129,7 +132,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const fileUploads = new FileUploads(config, metadata, registry, deleter, coder, healer);
   const uploads = new UploadService(fileUploads, metadata, activity);
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
+  // One bound for the uploads of both APIs: they share the memory and the nodes.
+  const uploadSlots = new UploadSlots(config.maxUploads);
   const app = createApp({
+    uploadSlots,
     metadata,
     registry,
     uploads,
@@ -143,18 +149,23 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });
 
+  const limits: ServerLimits = {
+    idleTimeoutMs: config.idleTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    maxHeaderBytes: config.maxHeaderBytes,
+    maxConnections: config.maxConnections,
+  };
   const objects = new ObjectService(objectStore, metadata, fileUploads, downloads, deleter, activity, config.minPartSize);
   const s3 = createS3Server({
     store: objectStore,
     auth: new SigV4Authenticator(accessKeys, config.s3Region),
     handlers: s3Routes({ store: objectStore, objects, deleter, pool: metadata.pool, region: config.s3Region }),
     domains: config.s3Domains,
-    idleTimeoutMs: config.idleTimeoutMs,
+    limits,
+    uploadSlots,
   });
 
-  const server: Server = createServer(app);
-  server.requestTimeout = 0; // a 10 GiB upload may take long; stalled clients are cut by the idle timeout
-  server.setTimeout(config.idleTimeoutMs);
+  const server: Server = createRestServer(app, limits);
   for (const [listener, port] of [
     [server, config.port],
     [s3, config.s3Port],

@@ -76,17 +76,34 @@ function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null
   if (advertiseAddress === undefined && isLoopback(advertiseHost) && !isLoopback(new URL(url).hostname)) {
     throw new ConfigError(
       `JOIN_URL=${url} is on another machine, so the default advertised address ${advertiseHost}:<port> would not reach this node from there; ` +
-        'set ADVERTISE_ADDRESS to the host:port the gateway can reach this node at',
+        'set ADVERTISE_ADDRESS to the host:port the gateway can reach this node at' +
+        (isLoopback(host) ? `, and GRPC_HOST to an address of this machine that the gateway can reach (0.0.0.0: all; now ${host}, loopback only)` : ''),
     );
   }
   return { url, advertiseAddress, advertiseHost, intervalMs };
 }
 
+/**
+ * A warning for the start, or null: a node bound to loopback that announces itself to a gateway on
+ * another machine is reachable from there only through a tunnel or proxy of the operator's.
+ */
+export function bindWarning(config: NodeConfig): string | null {
+  if (!config.join || !isLoopback(config.host) || isLoopback(new URL(config.join.url).hostname)) return null;
+  return (
+    `listening on ${config.host} (loopback only) while announcing to ${config.join.url} on another machine: ` +
+    'the gateway reaches this node only through a tunnel or proxy; set GRPC_HOST (0.0.0.0: all addresses) if it should connect directly'
+  );
+}
+
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const port = integer(env, 'GRPC_PORT', 50051, 0, 65535);
-  const host = env.GRPC_HOST?.trim() || '0.0.0.0';
+  const configuredHost = env.GRPC_HOST?.trim();
+  // Loopback unless told otherwise: serving chunks to other machines is a decision.
+  const host = configuredHost || '127.0.0.1';
   if (/\s/.test(host)) throw new ConfigError(`GRPC_HOST=${JSON.stringify(host)} is not a host name`);
-  const nodeId = env.NODE_ID?.trim() || `${host === '0.0.0.0' || host === '::' ? hostname() : host}-${port}`;
+  // The machine's name unless a specific address is configured (the default id did not change with
+  // the default bind address, so a node keeps its id).
+  const nodeId = env.NODE_ID?.trim() || `${!configuredHost || WILDCARD_HOSTS.has(host) ? hostname() : host}-${port}`;
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(nodeId)) throw new ConfigError(`NODE_ID=${JSON.stringify(nodeId)} may use only A-Z a-z 0-9 _ . : -`);
   return {
     host,

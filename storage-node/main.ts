@@ -1,6 +1,6 @@
 // Entry point: node dist/storage-node/main.js, configured by environment variables.
 import { Announcer } from './announcer.js';
-import { ConfigError, loadNodeConfig } from './config.js';
+import { bindWarning, ConfigError, loadNodeConfig } from './config.js';
 import { startStorageServer } from './storage-server.js';
 
 async function main(): Promise<void> {
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);
+  const warning = bindWarning(config);
+  if (warning) console.warn(`storage-node ${config.nodeId}: WARNING: ${warning}`);
   let announcer: Announcer | undefined;
   if (config.join) {
     const address = config.join.advertiseAddress ?? `${config.join.advertiseHost}:${server.port}`;

@@ -10,16 +10,19 @@ import { repairRouter } from './repair-routes.js';
 import type { RepairStore } from '../metadata/repair-store.js';
 import type { Rebalancer } from '../cluster/rebalancer.js';
 import { notFound } from './api-error.js';
+import { quoted } from './request-parsing.js';
 import { errorHandler } from './error-handler.js';
 import { filesRouter } from './files-routes.js';
 import { healthRouter } from './health-route.js';
 import { keysRouter } from './keys-routes.js';
 import type { AccessKeys } from '../auth/access-keys.js';
+import type { UploadSlots } from './upload-slots.js';
 
 export function createApp(deps: {
   metadata: Metadata;
   registry: NodeRegistry;
   uploads: UploadService;
+  uploadSlots: UploadSlots;
   downloads: DownloadService;
   deleter: ChunkDeleter;
   repair: RepairStore;
@@ -47,7 +50,7 @@ export function createApp(deps: {
   app.use(keysRouter(deps.accessKeys));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
-    throw notFound(`no route for ${req.method} ${req.path}`);
+    throw notFound(`no route for ${req.method} ${quoted(req.path, 200)}`);
   });
   app.use(errorHandler);
   return app;

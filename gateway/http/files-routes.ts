@@ -8,16 +8,18 @@ import { parseByteRange, parseFileId, parseListQuery } from './request-parsing.j
 import type { DownloadService } from '../files/download-service.js';
 import { ClientGone, responseSink } from './response-sink.js';
 import type { UploadService } from '../files/upload-service.js';
+import type { UploadSlots } from './upload-slots.js';
 import { ApiError, notFound } from './api-error.js';
 import { chunkJson, fileJson } from './file-json.js';
 
 export function filesRouter(deps: {
   metadata: Metadata;
   uploads: UploadService;
+  uploadSlots: UploadSlots;
   downloads: DownloadService;
   deleter: ChunkDeleter;
 }): Router {
-  const { metadata, uploads, downloads, deleter } = deps;
+  const { metadata, uploads, uploadSlots, downloads, deleter } = deps;
   const router = Router();
 
   async function completedFile(req: Request) {
@@ -28,8 +30,17 @@ export function filesRouter(deps: {
   }
 
   router.post('/files', async (req, res) => {
-    const { file, chunks } = await uploads.upload(req);
-    res.status(201).json({ ...fileJson(file), chunks: chunks.map((c) => chunkJson(c, file.stripe_width)) });
+    // Refused before a byte of the body is read: no queue of uploads waiting for a slot.
+    const release = uploadSlots.tryTake();
+    if (!release) {
+      throw new ApiError(503, 'TooManyUploads', `this gateway is at its limit of ${uploadSlots.max} uploads in flight; retry shortly`, { 'Retry-After': '1' });
+    }
+    try {
+      const { file, chunks } = await uploads.upload(req);
+      res.status(201).json({ ...fileJson(file), chunks: chunks.map((c) => chunkJson(c, file.stripe_width)) });
+    } finally {
+      release();
+    }
   });
 
   router.get('/files', async (req, res) => {

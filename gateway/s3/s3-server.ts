@@ -16,6 +16,9 @@ import type { ObjectPayload } from './object-service.js';
 import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { isS3AuthError } from './auth/s3-auth-error.js';
 import { KeySecretUnreadable } from '../auth/access-keys.js';
+import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
+import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
+import type { UploadSlots } from '../http/upload-slots.js';
 
 /** Authenticates a request from its head; the body is decoded and verified as it is read. */
 export interface S3Authenticator {
@@ -33,11 +36,15 @@ export interface S3ServerOptions {
   auth: S3Authenticator;
   handlers: Record<S3Operation, S3Handler>;
   domains: string[]; // virtual-host style: bucket.<domain>
-  idleTimeoutMs: number;
+  limits: ServerLimits;
+  uploadSlots: UploadSlots; // shared with the REST API's uploads
 }
 
 /** Unread bytes up to which a refused body is read and dropped with the connection kept open. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/** Operations that stream a body (or a copy) into new chunks: each takes an upload slot. */
+const UPLOAD_OPERATIONS = new Set<S3Operation>(['PutObject', 'UploadPart', 'CopyObject', 'UploadPartCopy']);
 
 /** Operations that need the root key: they change the set of buckets. */
 const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
@@ -90,7 +97,7 @@ function authorise(identity: S3Identity, op: S3Operation, bucket: string | null)
 }
 
 export function createS3Server(options: S3ServerOptions): Server {
-  const { store, auth, handlers, domains } = options;
+  const { store, auth, handlers, domains, uploadSlots } = options;
 
   async function bucketCors(name: string | null): Promise<CorsRule[] | null> {
     if (!name) return null;
@@ -98,6 +105,11 @@ export function createS3Server(options: S3ServerOptions): Server {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+    if (isRefusedConnection(req.socket)) {
+      req.resume(); // answered 503 when it connected; it closes shortly
+      return;
+    }
+    let release: (() => void) | null = null;
     const requestId = newRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
@@ -119,6 +131,11 @@ export function createS3Server(options: S3ServerOptions): Server {
       const op = s3Operation(req.method ?? 'GET', address.bucket, address.key, query, { copySource: req.headers['x-amz-copy-source'] !== undefined });
       const { identity, payload, body } = await auth.authenticate(req);
       authorise(identity, op, address.bucket);
+      if (UPLOAD_OPERATIONS.has(op)) {
+        // Refused before the body is read (and before 100 Continue): no queue of waiting uploads.
+        release = uploadSlots.tryTake();
+        if (!release) throw s3Errors.slowDown('Please reduce your request rate: this server is at its limit of uploads in flight.');
+      }
       if (origin) {
         for (const [name, value] of Object.entries(corsResponseHeaders(await bucketCors(address.bucket), origin, req.method ?? 'GET'))) res.setHeader(name, value);
       }
@@ -147,16 +164,21 @@ export function createS3Server(options: S3ServerOptions): Server {
         'Content-Length': String(Buffer.byteLength(text)),
       });
       res.end(text);
+    } finally {
+      release?.();
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res, false));
+  const server = createServer(limitedServerOptions(options.limits), (req, res) => void handle(req, res, false));
   // Node answers Expect: 100-continue itself unless told otherwise, and any other Expect with 417;
   // S3 ignores other values, and continues only once the request head is accepted.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false));
   server.on('clientError', answerClientError);
-  server.requestTimeout = 0; // large uploads take long; stalled clients are cut by the idle timeout
-  server.setTimeout(options.idleTimeoutMs);
+  applyServerLimits(server, options.limits, () => {
+    const e = s3Errors.serviceUnavailable('Reduce your request rate: this server is at its limit of open connections.');
+    const requestId = newRequestId();
+    return rawAnswer(503, 'Service Unavailable', { 'x-amz-request-id': requestId, Server: 'objstore', 'Content-Type': 'application/xml', ...e.extra.headers }, errorDocument(e, '/', requestId));
+  });
   return server;
 }

@@ -1,12 +1,32 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadNodeConfig } from '../../storage-node/config.js';
+import { hostname } from 'node:os';
+import { bindWarning, ConfigError, loadNodeConfig } from '../../storage-node/config.js';
 
 describe('storage node configuration: joining a gateway', () => {
   test('no JOIN_URL: no announcing', () => {
     expect(loadNodeConfig({}).join).toBeNull();
   });
 
-  test('JOIN_URL with the defaults: 127.0.0.1 and the bound port (wildcard bind), every 5 s', () => {
+  test('binds to loopback unless told otherwise; the default node id stays the machine name', () => {
+    const c = loadNodeConfig({ GRPC_PORT: '50053' });
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.nodeId).toBe(`${hostname()}-50053`);
+    expect(loadNodeConfig({ GRPC_HOST: '0.0.0.0', GRPC_PORT: '50053' }).nodeId).toBe(`${hostname()}-50053`);
+    // A specific address names the node, as before.
+    expect(loadNodeConfig({ GRPC_HOST: '10.0.0.7', GRPC_PORT: '50053' }).nodeId).toBe('10.0.0.7-50053');
+    expect(loadNodeConfig({ GRPC_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
+  test('a node on loopback announcing to another machine is warned about, not refused', () => {
+    expect(bindWarning(loadNodeConfig({}))).toBeNull();
+    expect(bindWarning(loadNodeConfig({ JOIN_URL: 'http://127.0.0.1:8080' }))).toBeNull();
+    expect(bindWarning(loadNodeConfig({ JOIN_URL: 'http://gateway:8080', GRPC_HOST: '0.0.0.0', ADVERTISE_ADDRESS: 'node-7:50057' }))).toBeNull();
+    expect(bindWarning(loadNodeConfig({ JOIN_URL: 'http://gateway:8080', ADVERTISE_ADDRESS: 'node-7:50057' }))).toMatch(/loopback only.*GRPC_HOST/);
+    // Without ADVERTISE_ADDRESS it is refused, and the message names both settings.
+    expect(() => loadNodeConfig({ JOIN_URL: 'http://gateway:8080' })).toThrow(/ADVERTISE_ADDRESS.*GRPC_HOST/);
+  });
+
+  test('JOIN_URL with the defaults: 127.0.0.1 and the bound port, every 5 s', () => {
     expect(loadNodeConfig({ JOIN_URL: 'http://127.0.0.1:8080/' }).join).toEqual({
       url: 'http://127.0.0.1:8080',
       advertiseAddress: undefined,

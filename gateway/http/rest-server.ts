@@ -1,0 +1,63 @@
+// The REST API's HTTP server: the express app behind the limits of server-limits.ts, with every
+// answer Node would give by itself (a request its parser refuses, no Host header, an unknown Expect,
+// a connection beyond the limit) given as the API's JSON error instead of a bare status line.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Express } from 'express';
+import { isRefusedConnection, rawAnswer } from './connection-limit.js';
+import { endLingering } from './lingering-close.js';
+import { parserRefusal } from './parser-refusal.js';
+import { applyServerLimits, limitedServerOptions, type ServerLimits } from './server-limits.js';
+
+const LINGER_MS = 2_000;
+
+const jsonError = (code: string, message: string): string => JSON.stringify({ error: message, code });
+
+function answerJson(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  const body = jsonError(code, message);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+export function createRestServer(app: Express, limits: ServerLimits): Server {
+  const answered = new WeakSet<Duplex>();
+  const server = createServer({ ...limitedServerOptions(limits), requireHostHeader: false }, (req: IncomingMessage, res: ServerResponse) => {
+    if (isRefusedConnection(req.socket)) {
+      req.resume(); // answered 503 when it connected; it closes shortly
+      return;
+    }
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      // RFC 9112: an HTTP/1.1 request without Host is a 400 (Node's own check answers with no body).
+      answerJson(res, 400, 'InvalidRequest', 'an HTTP/1.1 request needs a Host header', { Connection: 'close' });
+      return;
+    }
+    app(req, res);
+  });
+  // Expect: 100-continue is answered by Node; any other expectation cannot be met.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    answerJson(res, 417, 'ExpectationFailed', `the expectation ${JSON.stringify(String(req.headers.expect).slice(0, 64))} cannot be met; only 100-continue is supported`, {
+      Connection: 'close',
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string; rawPacket?: Buffer }, socket: Duplex) => {
+    if (answered.has(socket)) return; // the parser fails again on what follows; the first answer stands
+    const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    answered.add(socket);
+    const r = parserRefusal(err.code, err.reason, err.rawPacket, limits);
+    endLingering(socket, rawAnswer(r.status, r.reason, { 'Content-Type': 'application/json; charset=utf-8' }, jsonError(r.code, r.message)), LINGER_MS);
+  });
+  applyServerLimits(server, limits, () =>
+    rawAnswer(
+      503,
+      'Service Unavailable',
+      { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1' },
+      jsonError('TooManyConnections', `this server is at its limit of ${limits.maxConnections} open connections; retry shortly`),
+    ),
+  );
+  return server;
+}
