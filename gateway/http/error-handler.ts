@@ -46,7 +46,7 @@ function bodyParserError(status: number, type: string | undefined, message: stri
   switch (type) {
     case 'entity.parse.failed':
       // In strict mode a body that is not an object or an array fails the same way as broken JSON.
-      return new ApiError(400, 'InvalidRequest', `the body is not a JSON object: ${message.slice(0, 200)}`);
+      return new ApiError(400, 'InvalidRequest', `the body must be a JSON object: ${message.slice(0, 200)}`);
     case 'entity.too.large':
       return new ApiError(413, 'EntityTooLarge', 'the JSON body is larger than the limit of 16 KiB');
     case 'encoding.unsupported':
@@ -86,7 +86,8 @@ function finishUnreadBody(req: Request, res: Response): void {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) console.error(`gateway: ${req.method} ${req.originalUrl}:`, err);
+  // Server failures are logged; a refusal by a limit (MAX_UPLOADS) is the gateway working as meant.
+  if (apiError.status >= 500 && apiError.code !== 'TooManyUploads') console.error(`gateway: ${req.method} ${req.originalUrl}:`, err);
   if (res.headersSent) {
     res.destroy();
     return;

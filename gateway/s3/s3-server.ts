@@ -51,6 +51,8 @@ const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
 
 function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
+  // The client's connection went away (or was cut for idling) while its body was read.
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted') return s3Errors.incompleteBody();
   if (isS3AuthError(err)) return new S3Error(err.httpStatus, err.code, err.message, { fields: err.details });
   if (err instanceof KeySecretUnreadable) return new S3Error(500, 'InternalError', 'The secret of this access key cannot be read by this gateway (see its log).');
   const api = toApiError(err); // the same causes as the REST API: storage or database unavailable, ...
@@ -143,8 +145,9 @@ export function createS3Server(options: S3ServerOptions): Server {
       await handlers[op]({ req, res, requestId, op, bucketName: address.bucket, key: address.key, query, identity, payload, body });
     } catch (err) {
       const e = toS3Error(err);
-      // Server-side failures are logged; NotImplemented is the client asking for what is not offered.
-      if (e.status >= 500 && e.code !== 'NotImplemented') console.error(`s3: ${req.method} ${resource}:`, err);
+      // Server-side failures are logged; NotImplemented is the client asking for what is not offered,
+      // SlowDown a refusal by a limit (MAX_UPLOADS).
+      if (e.status >= 500 && e.code !== 'NotImplemented' && e.code !== 'SlowDown') console.error(`s3: ${req.method} ${resource}:`, err);
       if (res.headersSent) {
         res.destroy();
         return;
