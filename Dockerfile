@@ -52,6 +52,7 @@ FROM runtime AS storage-node
 RUN mkdir -p /data && chown 1000:1000 /data
 COPY --from=deps /app/node_modules/ node_modules/
 USER 1000:1000
+# The node binds to loopback unless told otherwise; in a container it serves the container network.
 ENV DATA_DIR=/data GRPC_HOST=0.0.0.0 GRPC_PORT=50051
 EXPOSE 50051
 # --initial-old-space-size: see scripts/heap-flags.ts (the local cluster starts processes with the same flags).
@@ -65,6 +66,7 @@ COPY --from=deps /app/node_modules/ node_modules/
 # secret keys in the database: mount a volume on /data so that it outlives the container.
 RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
+# The gateway binds to loopback unless told otherwise; in a container it serves the container network.
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 EXPOSE 8080 9000
 # --initial-old-space-size: see scripts/heap-flags.ts.
