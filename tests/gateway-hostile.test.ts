@@ -120,10 +120,15 @@ describe('slow request heads', () => {
       await sleep(200);
     }
     await Promise.all(attackers);
+    const cuts = lifetimes.map((l) => l.closedAfterMs ?? Infinity).sort((a, b) => a - b);
+    console.log(
+      `slowloris: ${lifetimes.length} slow heads, cut after ${cuts[0]}-${cuts[cuts.length - 1]} ms (median ${cuts[cuts.length >> 1]}); ` +
+        `${served.length} /health answers meanwhile, slowest ${Math.max(...served.map((s) => s.ms))} ms`,
+    );
 
     expect(served.length).toBeGreaterThan(10);
     expect(served.map((s) => s.status)).toEqual(served.map(() => 200));
-    expect(Math.max(...served.map((s) => s.ms)), 'slowest /health while attacked').toBeLessThan(1_000);
+    expect(Math.max(...served.map((s) => s.ms)), 'slowest /health while attacked').toBeLessThan(2_000);
     expect(s3Served).toEqual(s3Served.map(() => 200));
     expect(lifetimes.length).toBeGreaterThanOrEqual(440); // every attacker cut at least twice
     for (const l of lifetimes) {
