@@ -1,6 +1,7 @@
 // Configuration of the gateway, read from the environment and validated at start.
 import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
+import { parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
@@ -54,6 +55,7 @@ export interface GatewayConfig {
   serverKey: Buffer | undefined; // SERVER_KEY; unset: DATA_DIR/server.key (created at first start)
   s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
   keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
+  clusterAuth: ClusterAuth; // AUTH and CLUSTER_TOKEN: the token sent on every call to a storage node
 }
 
 export class ConfigError extends Error {}
@@ -95,6 +97,13 @@ function s3RootKey(env: NodeJS.ProcessEnv): RootKeySetting | undefined {
   const secretProblem = secretKeyProblem(secret);
   if (secretProblem) throw new ConfigError(`S3_ROOT_SECRET_KEY ${secretProblem}`);
   return { accessKeyId, secret };
+}
+
+/** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
+function clusterAuth(env: NodeJS.ProcessEnv): ClusterAuth {
+  const parsed = parseClusterAuth(env, 'gateway');
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.auth;
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -165,6 +174,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     serverKey: serverKey(env),
     s3RootKey: s3RootKey(env),
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
+    clusterAuth: clusterAuth(env),
   };
   return config;
 }

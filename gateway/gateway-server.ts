@@ -93,6 +93,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     config.nodeTimeoutMs,
     { failures: config.breakerFailures, recoveries: config.breakerRecoveries },
     config.nodeDeadAfterMs,
+    { clusterToken: config.clusterAuth.token },
   );
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);

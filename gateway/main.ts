@@ -1,4 +1,5 @@
 // Entry point: node dist/gateway/main.js, configured by environment variables.
+import { authOffWarning } from '../proto/cluster-auth-setting.js';
 import { ConfigError, loadGatewayConfig } from './config.js';
 import { startGateway } from './gateway-server.js';
 
@@ -13,6 +14,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const warning = authOffWarning(
+    config.clusterAuth,
+    config.host,
+    'HOST',
+    'authentication is off (storage nodes are called without a required cluster token), so whoever can reach this gateway is trusted',
+  );
+  if (warning) console.warn(`gateway: ${warning}`);
   const gateway = await startGateway(config);
   // The cluster launcher and tests read this line to learn the (possibly ephemeral) port.
   console.log(

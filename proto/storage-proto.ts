@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
+import { bearerValue, CLUSTER_TOKEN_METADATA_KEY } from './cluster-token.js';
 import { EncodedPutChunk } from './put-chunk-encoding.js';
 
 export type { StorageServiceClient };
@@ -52,10 +53,39 @@ export function storageProto(): ProtoGrpcType['storage'] {
  */
 const CLIENT_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_window': 8 * MiB };
 
-/** A client for one storage node at `address` (host:port). */
-export function createStorageClient(address: string, options: grpc.ChannelOptions = {}): StorageServiceClient {
+/**
+ * Adds the cluster token to every call's metadata (`authorization: Bearer <token>`). grpc-js refuses
+ * call credentials on an insecure channel, so an interceptor does it, once per call: messages pass
+ * through untouched.
+ */
+export function clusterTokenInterceptor(token: string): grpc.Interceptor {
+  const value = bearerValue(token);
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set(CLUSTER_TOKEN_METADATA_KEY, value);
+        next(metadata, listener);
+      },
+    });
+}
+
+/** Channel options plus the interceptor that sends `clusterToken` (none when undefined). */
+function clientOptions(options: grpc.ChannelOptions, clusterToken: string | undefined): grpc.ClientOptions {
+  return {
+    ...GRPC_OPTIONS,
+    ...CLIENT_OPTIONS,
+    ...options,
+    ...(clusterToken === undefined ? {} : { interceptors: [clusterTokenInterceptor(clusterToken)] }),
+  };
+}
+
+/**
+ * A client for one storage node at `address` (host:port). Every call carries `clusterToken` (the
+ * cluster's CLUSTER_TOKEN); without one, calls carry no token (for nodes with AUTH=off).
+ */
+export function createStorageClient(address: string, options: grpc.ChannelOptions = {}, clusterToken?: string): StorageServiceClient {
   const { StorageService } = storageProto();
-  return new StorageService(address, grpc.credentials.createInsecure(), { ...GRPC_OPTIONS, ...CLIENT_OPTIONS, ...options });
+  return new StorageService(address, grpc.credentials.createInsecure(), clientOptions(options, clusterToken));
 }
 
 let passThroughClient: grpc.ServiceClientConstructor | undefined;
@@ -64,7 +94,7 @@ let passThroughClient: grpc.ServiceClientConstructor | undefined;
  * Like createStorageClient, but PutChunk also accepts an EncodedPutChunk, sent as it is: the
  * gateway encodes its messages into reused buffers (put-chunk-encoding.ts).
  */
-export function createEncodingStorageClient(address: string, options: grpc.ChannelOptions = {}): StorageServiceClient {
+export function createEncodingStorageClient(address: string, options: grpc.ChannelOptions = {}, clusterToken?: string): StorageServiceClient {
   if (!passThroughClient) {
     const service = storageProto().StorageService.service;
     const put = service.PutChunk!;
@@ -77,7 +107,7 @@ export function createEncodingStorageClient(address: string, options: grpc.Chann
       'StorageService',
     );
   }
-  const client = new passThroughClient(address, grpc.credentials.createInsecure(), { ...GRPC_OPTIONS, ...CLIENT_OPTIONS, ...options });
+  const client = new passThroughClient(address, grpc.credentials.createInsecure(), clientOptions(options, clusterToken));
   return client as unknown as StorageServiceClient;
 }
 

@@ -1,6 +1,7 @@
 // Configuration of a storage node, read from the environment and validated at start.
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { isLoopbackHost, parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 
 export interface NodeConfig {
@@ -14,6 +15,8 @@ export interface NodeConfig {
   putIdleTimeoutMs: number;
   /** Self-registration with a gateway (JOIN_URL), or null. */
   join: JoinConfig | null;
+  /** AUTH and CLUSTER_TOKEN: whether (and with what token) every call must authenticate. */
+  auth: ClusterAuth;
 }
 
 export interface JoinConfig {
@@ -38,11 +41,6 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
-
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\./.test(h) || h === '::1';
-}
 
 /** The gateway's base URL: http(s), no query, fragment or credentials; a trailing slash dropped. */
 function joinUrl(raw: string): string {
@@ -73,11 +71,11 @@ function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null
   const url = joinUrl(rawUrl);
   const advertiseHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   // 127.0.0.1 means the gateway's own machine to the gateway: right only when it runs on this one.
-  if (advertiseAddress === undefined && isLoopback(advertiseHost) && !isLoopback(new URL(url).hostname)) {
+  if (advertiseAddress === undefined && isLoopbackHost(advertiseHost) && !isLoopbackHost(new URL(url).hostname)) {
     throw new ConfigError(
       `JOIN_URL=${url} is on another machine, so the default advertised address ${advertiseHost}:<port> would not reach this node from there; ` +
         'set ADVERTISE_ADDRESS to the host:port the gateway can reach this node at' +
-        (isLoopback(host) ? `, and GRPC_HOST to an address of this machine that the gateway can reach (0.0.0.0: all; now ${host}, loopback only)` : ''),
+        (isLoopbackHost(host) ? `, and GRPC_HOST to an address of this machine that the gateway can reach (0.0.0.0: all; now ${host}, loopback only)` : ''),
     );
   }
   return { url, advertiseAddress, advertiseHost, intervalMs };
@@ -88,11 +86,18 @@ function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null
  * another machine is reachable from there only through a tunnel or proxy of the operator's.
  */
 export function bindWarning(config: NodeConfig): string | null {
-  if (!config.join || !isLoopback(config.host) || isLoopback(new URL(config.join.url).hostname)) return null;
+  if (!config.join || !isLoopbackHost(config.host) || isLoopbackHost(new URL(config.join.url).hostname)) return null;
   return (
     `listening on ${config.host} (loopback only) while announcing to ${config.join.url} on another machine: ` +
     'the gateway reaches this node only through a tunnel or proxy; set GRPC_HOST (0.0.0.0: all addresses) if it should connect directly'
   );
+}
+
+/** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
+function clusterAuth(env: NodeJS.ProcessEnv): ClusterAuth {
+  const parsed = parseClusterAuth(env, 'storage node');
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.auth;
 }
 
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -114,5 +119,6 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),
+    auth: clusterAuth(env),
   };
 }

@@ -1,4 +1,5 @@
 // Entry point: node dist/storage-node/main.js, configured by environment variables.
+import { authOffWarning } from '../proto/cluster-auth-setting.js';
 import { Announcer } from './announcer.js';
 import { bindWarning, ConfigError, loadNodeConfig } from './config.js';
 import { startStorageServer } from './storage-server.js';
@@ -14,6 +15,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const warning = authOffWarning(
+    config.auth,
+    config.host,
+    'GRPC_HOST',
+    'this storage node takes gRPC calls without the cluster token, so anyone who can reach its port can read, overwrite and delete its chunks',
+  );
+  if (warning) console.warn(`storage-node ${config.nodeId}: ${warning}`);
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);

@@ -3,6 +3,7 @@ import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { GRPC_OPTIONS, storageProto } from '../proto/storage-proto.js';
 import { ChunkStore } from './chunk-store.js';
+import { clusterTokenInterceptor } from './cluster-token-check.js';
 import type { NodeConfig } from './config.js';
 import { storageService } from './storage-service.js';
 
@@ -51,7 +52,9 @@ function widenReceiveWindow(server: grpc.Server): void {
 export async function startStorageServer(config: NodeConfig): Promise<StorageServer> {
   const store = new ChunkStore(config.dataDir, config.reserveBytes);
   await store.init();
-  const server = new grpc.Server(GRPC_OPTIONS);
+  // AUTH=off: no interceptor at all, so calls cost what they did before authentication existed.
+  const interceptors = config.auth.enabled ? [clusterTokenInterceptor(config.auth.token)] : [];
+  const server = new grpc.Server({ ...GRPC_OPTIONS, interceptors });
   server.addService(storageProto().StorageService.service, storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
   const port = await new Promise<number>((resolve, reject) => {
     const address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;

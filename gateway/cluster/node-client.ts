@@ -26,6 +26,8 @@ export class NodeClient {
     readonly id: number,
     readonly address: string,
     private readonly timeoutMs: number,
+    /** Sent with every call (CLUSTER_TOKEN); undefined: calls carry none (AUTH=off). */
+    clusterToken: string | undefined,
   ) {
     this.grpc = createEncodingStorageClient(address, {
       // The data path handles failures itself (reads fail over to parity); grpc-js's transparent
@@ -42,7 +44,7 @@ export class NodeClient {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 0,
-    });
+    }, clusterToken);
   }
 
   private deadline(): Date {

@@ -1,5 +1,6 @@
 // The storage nodes known to this gateway: their clients, periodic health probes, a circuit breaker
 // per node, and the figures placement needs (bytes held, bytes promised to uploads in flight).
+import { status } from '@grpc/grpc-js';
 import { CircuitBreaker, type BreakerSettings } from './circuit-breaker.js';
 import { NodeClient } from './node-client.js';
 import type { Metadata, NodeRow } from '../metadata/metadata.js';
@@ -11,6 +12,18 @@ export const REGISTRATION_PROBE_MS = 3_000;
 
 /** A registration refused: no storage node answers at the address. */
 export class NodeRefused extends Error {}
+
+/** A registration refused: the node at the address answers UNAUTHENTICATED (it has another cluster token). */
+export class NodeUnauthenticated extends Error {}
+
+const isUnauthenticated = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === status.UNAUTHENTICATED;
+
+export interface RegistryOptions {
+  /** Sent with every call to a node (CLUSTER_TOKEN); undefined: none (AUTH=off). */
+  clusterToken?: string;
+  /** How long a registration waits for HealthCheck at a new address. */
+  registrationProbeMs?: number;
+}
 
 export interface NodeState {
   id: number;
@@ -56,8 +69,18 @@ export class NodeRegistry implements NodeAccess {
     private readonly breaker: BreakerSettings = { failures: 3, recoveries: 2 },
     /** A node down for this long is dead: its chunks are rebuilt elsewhere. */
     private readonly deadAfterMs = 600_000,
-    private readonly registrationProbeMs = REGISTRATION_PROBE_MS,
-  ) {}
+    options: RegistryOptions = {},
+  ) {
+    this.clusterToken = options.clusterToken;
+    this.registrationProbeMs = options.registrationProbeMs ?? REGISTRATION_PROBE_MS;
+  }
+
+  private readonly clusterToken: string | undefined;
+  private readonly registrationProbeMs: number;
+
+  private newClient(id: number, address: string, timeoutMs = this.timeoutMs): NodeClient {
+    return new NodeClient(id, address, timeoutMs, this.clusterToken);
+  }
 
   private readonly startedAt = Date.now();
 
@@ -96,7 +119,7 @@ export class NodeRegistry implements NodeAccess {
   private track(row: NodeRow): void {
     if (this.states.has(row.id)) return;
     this.trackedSince.set(row.id, Date.now());
-    if (!this.clients.has(row.id)) this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
+    if (!this.clients.has(row.id)) this.clients.set(row.id, this.newClient(row.id, row.address));
     this.breakers.set(row.id, new CircuitBreaker(this.breaker));
     this.states.set(row.id, {
       id: row.id,
@@ -120,6 +143,12 @@ export class NodeRegistry implements NodeAccess {
   }
 
   async probe(id: number): Promise<NodeState> {
+    return (await this.probeOnce(id)).state;
+  }
+
+  /** One HealthCheck of a node, recorded; also says why it failed. */
+  private async probeOnce(id: number): Promise<{ state: NodeState; failure?: unknown }> {
+    let failure: unknown;
     const state = this.states.get(id)!;
     const client = this.clients.get(id)!;
     const breaker = this.breakerOf(id);
@@ -136,6 +165,7 @@ export class NodeRegistry implements NodeAccess {
       });
       state.status = breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space';
     } catch (err) {
+      failure = err;
       breaker.failure();
       state.error = err instanceof Error ? err.message : String(err);
       // One missed probe is not an outage; the breaker decides when the node counts as down.
@@ -150,7 +180,7 @@ export class NodeRegistry implements NodeAccess {
         used: state.status === 'down' || state.status === 'dead' ? undefined : state.usedSpace,
       })
       .catch(() => undefined);
-    return state;
+    return { state, failure };
   }
 
   /**
@@ -160,13 +190,19 @@ export class NodeRegistry implements NodeAccess {
    * REGISTRATION_PROBE_MS (otherwise NodeRefused), and only if no row carries the node id it reports:
    * one physical node is one node whatever address names it. When that node no longer answers at its
    * recorded address, the row moves to the new address (a node whose IP changed); otherwise the new
-   * address is an alias and the existing node is answered.
+   * address is an alias and the existing node is answered. A node that answers UNAUTHENTICATED
+   * (started with another CLUSTER_TOKEN) is refused with NodeUnauthenticated: not stored when new,
+   * and when known, left as it is but not answered as registered.
    */
   async register(address: string): Promise<{ node: NodeState; created: boolean }> {
     const known = await this.metadata.nodeByAddress(address);
     if (known) {
       this.track(known);
-      return { node: await this.probe(known.id), created: false };
+      const { state, failure } = await this.probeOnce(known.id);
+      if (isUnauthenticated(failure)) {
+        throw new NodeUnauthenticated(`node ${known.id} at ${address} is registered, but it ${this.tokenRefusal()}; nothing was changed`);
+      }
+      return { node: state, created: false };
     }
     const reported = await this.askNewNode(address);
     const { node, created } = await this.metadata.registerNode(address, reported.nodeId || null);
@@ -180,12 +216,13 @@ export class NodeRegistry implements NodeAccess {
 
   /** HealthCheck at an address not registered yet; NodeRefused unless a storage node answers in time. */
   private async askNewNode(address: string): Promise<HealthCheckResponse__Output> {
-    const client = new NodeClient(0, address, this.registrationProbeMs);
+    const client = this.newClient(0, address, this.registrationProbeMs);
     try {
       const h = await client.health();
       if (!h.status) throw new Error('the answer carries no status');
       return h;
     } catch (err) {
+      if (isUnauthenticated(err)) throw new NodeUnauthenticated(`the storage node at ${address} ${this.tokenRefusal()}; nothing was registered`);
       const why = err instanceof Error ? err.message : String(err);
       throw new NodeRefused(
         `no storage node answered HealthCheck at ${address} within ${this.registrationProbeMs} ms (${why}); nothing was registered`,
@@ -193,6 +230,13 @@ export class NodeRegistry implements NodeAccess {
     } finally {
       client.close();
     }
+  }
+
+  /** Why a node answers UNAUTHENTICATED, for the refusal's message. */
+  private tokenRefusal(): string {
+    return this.clusterToken === undefined
+      ? 'refuses calls without a cluster token (UNAUTHENTICATED), and this gateway has none (AUTH=off without CLUSTER_TOKEN): set CLUSTER_TOKEN on the gateway'
+      : "refuses this gateway's cluster token (UNAUTHENTICATED): it was started with another CLUSTER_TOKEN; start it with this cluster's token";
   }
 
   /** Whether the registered node still answers at its recorded address as `name`. */
@@ -207,7 +251,7 @@ export class NodeRegistry implements NodeAccess {
   /** A node's row got a new address: a new client, a fresh breaker. */
   private readdress(row: NodeRow): void {
     this.clients.get(row.id)?.close();
-    this.clients.set(row.id, new NodeClient(row.id, row.address, this.timeoutMs));
+    this.clients.set(row.id, this.newClient(row.id, row.address));
     this.breakers.set(row.id, new CircuitBreaker(this.breaker));
     const state = this.states.get(row.id);
     if (state) state.address = row.address;
@@ -243,7 +287,7 @@ export class NodeRegistry implements NodeAccess {
   /** The client for a node this gateway may not have loaded yet (registered by another gateway). */
   clientFor(nodeId: number, address: string): NodeClient {
     if (!this.clients.has(nodeId)) {
-      this.clients.set(nodeId, new NodeClient(nodeId, address, this.timeoutMs));
+      this.clients.set(nodeId, this.newClient(nodeId, address));
     }
     return this.clients.get(nodeId)!;
   }

@@ -2,7 +2,7 @@
 // with health and fill, remove an empty node.
 import express, { Router } from 'express';
 import { parseNodeAddress } from '../../proto/node-address.js';
-import { NodeRefused, type NodeRegistry } from '../cluster/node-registry.js';
+import { NodeRefused, NodeUnauthenticated, type NodeRegistry } from '../cluster/node-registry.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import { nodeJson } from './file-json.js';
 import { parseNodeId } from './request-parsing.js';
@@ -28,6 +28,7 @@ export function adminRouter(registry: NodeRegistry, hooks: MembershipHooks): Rou
       if (created) hooks.joined(address);
     } catch (err) {
       if (err instanceof NodeRefused) throw new ApiError(400, 'NodeUnreachable', err.message);
+      if (err instanceof NodeUnauthenticated) throw new ApiError(400, 'NodeUnauthenticated', err.message);
       throw err;
     }
   });

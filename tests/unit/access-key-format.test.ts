@@ -101,11 +101,11 @@ describe('root key banner', () => {
 describe('configuration of keys', () => {
   const hex = 'ab'.repeat(32);
   test('SERVER_KEY, S3_ROOT_ACCESS_KEY, S3_ROOT_SECRET_KEY, S3_KEY_CACHE_MS', () => {
-    const c = loadGatewayConfig({ SERVER_KEY: hex, S3_ROOT_ACCESS_KEY: 'admin', S3_ROOT_SECRET_KEY: 'password123', S3_KEY_CACHE_MS: '0' });
+    const c = loadGatewayConfig({ CLUSTER_TOKEN: 'access-key-test-token', SERVER_KEY: hex, S3_ROOT_ACCESS_KEY: 'admin', S3_ROOT_SECRET_KEY: 'password123', S3_KEY_CACHE_MS: '0' });
     expect(c.serverKey?.toString('hex')).toBe(hex);
     expect(c.s3RootKey).toEqual({ accessKeyId: 'admin', secret: 'password123' });
     expect(c.keyCacheMs).toBe(0);
-    const d = loadGatewayConfig({});
+    const d = loadGatewayConfig({ CLUSTER_TOKEN: 'access-key-test-token' });
     expect([d.serverKey, d.s3RootKey, d.keyCacheMs]).toEqual([undefined, undefined, 5000]);
   });
   test('bad values are refused with the variable named', () => {

@@ -1,12 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, loadGatewayConfig } from '../../gateway/config.js';
 
+/** Every valid configuration needs a cluster token (or AUTH=off). */
+const TOKEN = { CLUSTER_TOKEN: 'gateway-config-test-token' };
+
 describe('gateway configuration', () => {
   test('defaults: k = 4, m = 2, 1 MiB units, write quorum k + 1', () => {
-    const c = loadGatewayConfig({});
+    const c = loadGatewayConfig({ ...TOKEN });
     expect([c.dataUnits, c.parityUnits, c.stripeUnit, c.writeQuorum]).toEqual([4, 2, 1024 * 1024, 5]);
-    expect(loadGatewayConfig({ PARITY_UNITS: '0' }).writeQuorum).toBe(4);
-    expect(loadGatewayConfig({ DATA_UNITS: '6', PARITY_UNITS: '3', WRITE_QUORUM: '9' }).writeQuorum).toBe(9);
+    expect(loadGatewayConfig({ ...TOKEN, PARITY_UNITS: '0' }).writeQuorum).toBe(4);
+    expect(loadGatewayConfig({ ...TOKEN, DATA_UNITS: '6', PARITY_UNITS: '3', WRITE_QUORUM: '9' }).writeQuorum).toBe(9);
   });
 
   test('binds to loopback unless told otherwise; limits on clients with their defaults', () => {

@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { hostname } from 'node:os';
-import { bindWarning, ConfigError, loadNodeConfig } from '../../storage-node/config.js';
+import { bindWarning, ConfigError, loadNodeConfig as loadWithoutToken } from '../../storage-node/config.js';
+
+/** Every valid configuration needs a cluster token (or AUTH=off); tested in cluster-token.test.ts. */
+const loadNodeConfig = (env: NodeJS.ProcessEnv): ReturnType<typeof loadWithoutToken> =>
+  loadWithoutToken({ CLUSTER_TOKEN: 'node-config-test-token', ...env });
 
 describe('storage node configuration: joining a gateway', () => {
   test('no JOIN_URL: no announcing', () => {
