@@ -1,5 +1,6 @@
 // What `npm start` is told by its environment: where the data lives and which ports to use. Pure:
 // reads the variables it is given, checks them, and names the one that is wrong.
+import { clusterTokenProblem } from '../proto/cluster-token.js';
 
 export const DEFAULT_NODE_PORTS = [50051, 50052, 50053, 50054, 50055, 50056];
 
@@ -12,6 +13,8 @@ export interface LauncherConfig {
   /** Unset: an embedded PostgreSQL under the data folder. */
   databaseUrl?: string;
   embeddedPgPort: number;
+  /** CLUSTER_TOKEN; unset: DATA_DIR/cluster.token (created at the first start). */
+  clusterToken?: string;
 }
 
 export class LauncherConfigError extends Error {}
@@ -43,7 +46,11 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   if (s3Port !== 0 && (nodePorts.includes(s3Port) || s3Port === gatewayPort)) {
     throw new LauncherConfigError(`S3_PORT: ${s3Port} is also PORT or in NODE_PORTS`);
   }
+  const clusterToken = value('CLUSTER_TOKEN');
+  const tokenProblem = clusterToken === undefined ? undefined : clusterTokenProblem(clusterToken);
+  if (tokenProblem) throw new LauncherConfigError(`CLUSTER_TOKEN: the token ${tokenProblem}`);
   return {
+    clusterToken,
     dataDir: value('DATA_DIR') ?? './data',
     gatewayPort,
     s3Port,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
 import { readRootKeyLine, type RootCredentials } from '../gateway/auth/root-key-banner.js';
+import { loadClusterTokenFile } from './cluster-token-file.js';
 import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
 import { HEAP_FLAGS } from './heap-flags.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
@@ -21,6 +22,11 @@ export interface ClusterOptions {
   embeddedPgPort?: number;
   gatewayEnv?: NodeJS.ProcessEnv;
   nodeEnv?: NodeJS.ProcessEnv;
+  /**
+   * The token the nodes require and the gateway sends (CLUSTER_TOKEN). Unset: the one in
+   * DATA_DIR/cluster.token, created at the first start. `nodeEnv` and `gatewayEnv` may override it.
+   */
+  clusterToken?: string;
   log?: (line: string) => void;
   /** Called when a process exits while the cluster is meant to be running (also before each restart). */
   onUnexpectedExit?: (name: string, code: number | null, signal?: NodeJS.Signals | null) => void;
@@ -48,6 +54,10 @@ export interface LocalCluster {
   databaseUrl: string;
   gateway: ClusterProcess;
   nodes: ClusterProcess[];
+  /** The cluster token given to the nodes and the gateway (send it to call a node directly). */
+  clusterToken: string;
+  /** DATA_DIR/cluster.token when the token came from there, and whether this start created it. */
+  clusterTokenFile?: { file: string; created: boolean };
   /**
    * The S3 root key, when the gateway generated it at this start (it prints it once; later starts
    * and a configured S3_ROOT_ACCESS_KEY leave this unset).
@@ -90,6 +100,14 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
   };
   try {
     checkAborted();
+    let clusterToken = options.clusterToken;
+    let clusterTokenFile: LocalCluster['clusterTokenFile'];
+    if (clusterToken === undefined) {
+      const fromFile = await loadClusterTokenFile(options.dataDir);
+      for (const warning of fromFile.warnings) log(`[cluster] WARNING: ${warning}`);
+      clusterToken = fromFile.token;
+      clusterTokenFile = { file: fromFile.file, created: fromFile.created };
+    }
     let databaseUrl = options.databaseUrl;
     if (databaseUrl === undefined) {
       embedded = await startEmbeddedDatabase(options.dataDir, options.embeddedPgPort ?? 54329);
@@ -114,6 +132,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         GRPC_HOST: '127.0.0.1',
         DATA_DIR: join(options.dataDir, name),
         NODE_ID: name,
+        CLUSTER_TOKEN: clusterToken,
         ...options.nodeEnv,
       };
       const node = new SupervisedProcess({
@@ -139,6 +158,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       DATABASE_URL: databaseUrl,
       STORAGE_NODES: nodes.map((n) => n.address).join(','),
       DATA_DIR: options.dataDir,
+      CLUSTER_TOKEN: clusterToken,
       ...options.gatewayEnv,
     };
     const rootKey: Partial<RootCredentials> = {};
@@ -171,6 +191,8 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       databaseUrl,
       gateway,
       nodes,
+      clusterToken,
+      clusterTokenFile,
       rootKey: rootKeyFound ? (rootKey as RootCredentials) : undefined,
       stop: stopAll,
     };

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       nodePorts: config.nodePorts,
       databaseUrl: config.databaseUrl,
       embeddedPgPort: config.embeddedPgPort,
+      clusterToken: config.clusterToken,
       log: (line) => console.log(line),
       restart: true,
       signal: starting.signal,
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
+      // The token itself stays out of the output: it is a secret.
+      `  cluster token  ${cluster.clusterTokenFile ? `${cluster.clusterTokenFile.file}${cluster.clusterTokenFile.created ? ' (created now, mode 0600)' : ''}` : 'CLUSTER_TOKEN'}` +
+        ' (nodes refuse gRPC calls without it)',
       ...(cluster.rootKey
         ? [
             `  S3 root key    access key ${cluster.rootKey.accessKeyId}`,

@@ -6,9 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { createStorageClient } from '../proto/storage-proto.js';
 import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
@@ -66,6 +67,8 @@ describe('launcher configuration', () => {
     });
     expect(c).toEqual({ dataDir: '/tmp/x', gatewayPort: 9000, s3Port: 9100, nodePorts: [7001, 7002, 7003], databaseUrl: 'postgres://u@h/db', embeddedPgPort: 6000 });
     expect(loadLauncherConfig({ NODE_PORTS: '0,0' }).nodePorts).toEqual([0, 0]);
+    expect(loadLauncherConfig({ CLUSTER_TOKEN: ' 0123456789abcdef\n' }).clusterToken).toBe('0123456789abcdef');
+    expect(loadLauncherConfig({}).clusterToken).toBeUndefined();
   });
   it('names the variable that is wrong', () => {
     const bad: Array<[NodeJS.ProcessEnv, string]> = [
@@ -79,6 +82,8 @@ describe('launcher configuration', () => {
       [{ NODE_PORTS: '7001,-2' }, 'NODE_PORTS'],
       [{ PORT: '7001', NODE_PORTS: '7001,7002' }, 'PORT'],
       [{ EMBEDDED_PG_PORT: '0' }, 'EMBEDDED_PG_PORT'],
+      [{ CLUSTER_TOKEN: 'too-short' }, 'CLUSTER_TOKEN'],
+      [{ CLUSTER_TOKEN: 'has a space in it, so no' }, 'CLUSTER_TOKEN'],
     ];
     for (const [env, name] of bad) {
       expect(() => loadLauncherConfig(env), JSON.stringify(env)).toThrow(LauncherConfigError);
@@ -180,7 +185,7 @@ function startLauncher(env: NodeJS.ProcessEnv, ownGroup = false): Launcher {
 /** The launcher's environment: this one's, minus what would steer it, plus `env`. */
 function launcherEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const name of ['DATABASE_URL', 'PORT', 'S3_PORT', 'NODE_PORTS', 'DATA_DIR', 'EMBEDDED_PG_PORT']) delete base[name];
+  for (const name of ['DATABASE_URL', 'PORT', 'S3_PORT', 'NODE_PORTS', 'DATA_DIR', 'EMBEDDED_PG_PORT', 'CLUSTER_TOKEN', 'AUTH']) delete base[name];
   return {
     ...base,
     S3_PORT: '0', // any free port: a fixed one could be taken on a shared machine
@@ -211,21 +216,30 @@ async function waitForHealth(url: string, status: number, timeoutMs: number): Pr
   throw new Error(`${url}/health answered ${last.status} ${last.body}, not ${status}, for ${timeoutMs} ms`);
 }
 
-/** A gRPC HealthCheck on a fresh channel with a deadline: null if the node does not answer. */
-function nodeHealth(address: string): Promise<HealthCheckResponse__Output | null> {
-  const client = createStorageClient(address);
+/** The cluster token npm start keeps in the data folder. */
+const tokenIn = async (dataDir: string): Promise<string> => (await readFile(join(dataDir, 'cluster.token'), 'utf8')).trim();
+
+/** A gRPC HealthCheck on a fresh channel with a deadline, with `token`: the answer, or the error's code. */
+function nodeHealthCall(address: string, token: string | undefined): Promise<HealthCheckResponse__Output | { code: number }> {
+  const client = createStorageClient(address, {}, token);
   return new Promise((resolve) => {
     client.HealthCheck({}, { deadline: Date.now() + 2_000 }, (err, res) => {
       client.close();
-      resolve(err ? null : res!);
+      resolve(err ? { code: err.code } : res!);
     });
   });
 }
 
-async function waitForNodeHealth(address: string, timeoutMs: number): Promise<HealthCheckResponse__Output> {
+/** A gRPC HealthCheck on a fresh channel with a deadline: null if the node does not answer. */
+async function nodeHealth(address: string, token: string): Promise<HealthCheckResponse__Output | null> {
+  const h = await nodeHealthCall(address, token);
+  return 'code' in h ? null : h;
+}
+
+async function waitForNodeHealth(address: string, token: string, timeoutMs: number): Promise<HealthCheckResponse__Output> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const h = await nodeHealth(address);
+    const h = await nodeHealth(address, token);
     if (h) return h;
     await sleep(200);
   }
@@ -293,7 +307,8 @@ describe('npm start launcher', () => {
     const victim = `node-${victimPort}`;
     const address = `127.0.0.1:${victimPort}`;
     const chunk = randomBytes(200_000);
-    const client = createStorageClient(address);
+    const token = await tokenIn(dataDir);
+    const client = createStorageClient(address, {}, token);
     await putChunk(client, 'launcher-test-chunk', chunk, { checksum: createHash('sha256').update(chunk).digest('hex') });
     client.close();
 
@@ -304,9 +319,9 @@ describe('npm start launcher', () => {
     const secondPid = launcher.pids(victim)[1]!;
     expect(secondPid).not.toBe(firstPids[2]![0]);
     expect(procStat(secondPid)?.ppid).toBe(launcher.child.pid);
-    const health = await waitForNodeHealth(address, 10_000);
+    const health = await waitForNodeHealth(address, token, 10_000);
     expect(health.nodeId).toBe(victim);
-    const again = createStorageClient(address);
+    const again = createStorageClient(address, {}, token);
     expect((await getChunk(again, 'launcher-test-chunk')).equals(chunk)).toBe(true);
     again.close();
 
@@ -315,7 +330,7 @@ describe('npm start launcher', () => {
     process.kill(secondPid, 'SIGKILL');
     await launcher.waitFor(new RegExp(`\\[${victim}\\] exited \\(signal SIGKILL\\) after [\\d.]+ s; restarting in 2 s \\(attempt 2\\)`), 10_000, mark);
     await launcher.waitFor(new RegExp(`\\[${victim}\\] back on ${address}`), 20_000, mark);
-    expect((await waitForNodeHealth(address, 10_000)).nodeId).toBe(victim);
+    expect((await waitForNodeHealth(address, token, 10_000)).nodeId).toBe(victim);
 
     // The gateway: restarted on the same port, said so, and healthy again (it reaches all six nodes).
     mark = launcher.output().length;
@@ -337,6 +352,52 @@ describe('npm start launcher', () => {
     expect(shutdownOutput).toMatch(/^stopped$/m);
     expect(shutdownOutput).not.toMatch(/restarting|started \(pid/);
   }, 180_000);
+
+  it('creates DATA_DIR/cluster.token (0600) at the first start, hands it to the nodes and the gateway, reuses it at the next start; CLUSTER_TOKEN wins', async () => {
+    const db = await createTestDatabase();
+    undo.push(() => db.drop());
+    const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-token-'));
+    undo.push(() => rm(dataDir, { recursive: true, force: true }));
+    const [gatewayPort, ...nodePorts] = await freePorts(7);
+    const env = launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort), NODE_PORTS: nodePorts.join(',') });
+    const url = `http://127.0.0.1:${gatewayPort}`;
+    const address = `127.0.0.1:${nodePorts[0]}`;
+    const tokenFile = join(dataDir, 'cluster.token');
+
+    /** Starts the launcher with `env`, checks the cluster works with `token` only, stops it; its output. */
+    const runOnce = async (runEnv: NodeJS.ProcessEnv, token: () => Promise<string>): Promise<string> => {
+      const launcher = startLauncher(runEnv);
+      track(launcher);
+      await launcher.waitFor(/chunked object store is running/, 60_000);
+      await waitForHealth(url, 200, 30_000); // the gateway reaches all six nodes: it sends their token
+      const t = await token();
+      expect(await nodeHealthCall(address, t)).toMatchObject({ status: 'healthy' });
+      expect(await nodeHealthCall(address, undefined)).toEqual({ code: status.UNAUTHENTICATED });
+      expect(await nodeHealthCall(address, `${t}x`)).toEqual({ code: status.UNAUTHENTICATED });
+      expect(launcher.output()).not.toContain(t); // a secret: never printed
+      expect(await terminate(launcher, 30_000)).toBe(0);
+      return launcher.output();
+    };
+
+    const first = await runOnce(env, () => tokenIn(dataDir));
+    const token = await tokenIn(dataDir);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
+    const made = await stat(tokenFile);
+    expect(made.mode & 0o777).toBe(0o600);
+    expect(first).toContain(`cluster token  ${tokenFile} (created now, mode 0600)`);
+
+    const second = await runOnce(env, () => tokenIn(dataDir));
+    expect(await tokenIn(dataDir)).toBe(token);
+    const kept = await stat(tokenFile);
+    expect([kept.ino, kept.mtimeMs]).toEqual([made.ino, made.mtimeMs]);
+    expect(second).toContain(`cluster token  ${tokenFile} (nodes refuse`);
+
+    // CLUSTER_TOKEN set: that token, and the file is neither used nor touched.
+    const given = randomBytes(24).toString('base64url');
+    const third = await runOnce({ ...env, CLUSTER_TOKEN: given }, async () => given);
+    expect(third).toContain('cluster token  CLUSTER_TOKEN (nodes refuse');
+    expect(await tokenIn(dataDir)).toBe(token);
+  }, 240_000);
 
   it('says so when the embedded PostgreSQL dies, keeps serving /health (503), and Ctrl-C still stops every process without restarting any', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-pg-'));
