@@ -432,7 +432,7 @@ describe('gateway REST API', () => {
       expect(c.size, what).toBe(expected[c.chunk_number < DATA_UNITS ? c.chunk_number : 0]!.length);
       if (c.role === 'data') {
         // A data chunk holds exactly the stripe units dealt to it, as they were (systematic code).
-        const client = createStorageClient(c.server_address!);
+        const client = createStorageClient(c.server_address!, {}, cluster.clusterToken);
         try {
           expect((await getChunk(client, c.chunk_id)).equals(expected[c.chunk_number]!), what).toBe(true);
         } finally {
@@ -1008,7 +1008,7 @@ describe('membership: nodes that register, join by themselves and leave', () => 
   });
 
   async function extraNode(env: NodeJS.ProcessEnv = {}): Promise<StorageNodeProcess> {
-    const n = await startStorageNode(env);
+    const n = await startStorageNode({ CLUSTER_TOKEN: cluster.clusterToken, ...env });
     started.push(n);
     return n;
   }

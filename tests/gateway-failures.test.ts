@@ -150,7 +150,7 @@ describe('janitor', () => {
       ]);
     }
     const putOn = async (address: string, chunkId: string, data: Buffer): Promise<void> => {
-      const client = createStorageClient(address);
+      const client = createStorageClient(address, {}, c.clusterToken);
       try {
         const res = await putChunk(client, chunkId, data, { checksum: sha256(data) });
         expect(res.success).toBe(true);
@@ -206,7 +206,7 @@ describe('node registration', () => {
     const before = await uploadBuffer(c.gatewayUrl, randomBytes(6 * MiB), 'before.bin');
     expect(before.status, outcome(before)).toBe(201);
 
-    const extra = await startStorageNode();
+    const extra = await startStorageNode({ CLUSTER_TOKEN: c.clusterToken });
     undo.push(() => extra.cleanup());
     const reg = await api(`${c.gatewayUrl}/admin/nodes`, { method: 'POST', body: { address: extra.address } });
     expect(reg.status, reg.text).toBe(201);
@@ -472,6 +472,7 @@ describe('node failures', () => {
         GRPC_HOST: '127.0.0.1',
         DATA_DIR: dirs[victimIndex]!,
         NODE_ID: victim.name,
+        CLUSTER_TOKEN: c.clusterToken,
         DISK_RESERVE_BYTES: String(64 * MiB),
       },
       /listening on [^\s]+:(\d+)/,

@@ -396,7 +396,7 @@ describe('membership changes move data without lowering redundancy', () => {
     const c = await clusterFor(undo, { gatewayEnv: { ...FAST_REPAIR, SCRUB_INTERVAL_MS: '0' } });
     const nodes = new ClusterNodes(c);
     const files = await uploadAll(c, Array.from({ length: 30 }, (_, i) => 4 * MiB + i * 131_071));
-    const joiner = await startStorageNode({ JOIN_URL: c.gatewayUrl, ANNOUNCE_INTERVAL_MS: '300', NODE_ID: 'joiner' });
+    const joiner = await startStorageNode({ JOIN_URL: c.gatewayUrl, ANNOUNCE_INTERVAL_MS: '300', NODE_ID: 'joiner', CLUSTER_TOKEN: c.clusterToken });
     undo.push(() => joiner.cleanup());
 
     const traffic = (async () => {

@@ -13,7 +13,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createStorageClient, limitReadAhead, type StorageServiceClient } from '../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
-import { ROOT, startStorageNode, type StorageNodeProcess } from './helpers/processes.js';
+import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
 import {
   MiB,
   bytesRead,
@@ -48,7 +48,7 @@ interface Node {
 
 async function startNode(env: NodeJS.ProcessEnv = {}): Promise<Node> {
   const proc = await startStorageNode(env);
-  const client = createStorageClient(proc.address);
+  const client = createStorageClient(proc.address, {}, proc.clusterToken);
   return {
     proc,
     client,
@@ -436,7 +436,7 @@ describe('writes that fail leave nothing on disk', () => {
     // A separate caller process, killed with SIGKILL while it streams (it sends at most 512 MiB).
     const script = `
       const { createStorageClient } = await import(process.argv[1]);
-      const call = createStorageClient(process.argv[2]).putChunk(() => {});
+      const call = createStorageClient(process.argv[2], {}, process.argv[3]).putChunk(() => {});
       const block = Buffer.alloc(1024 * 1024, 7);
       let sent = 0;
       const pump = () => {
@@ -445,7 +445,7 @@ describe('writes that fail leave nothing on disk', () => {
       pump();
       setInterval(() => {}, 1000);`;
     const protoModule = pathToFileURL(join(ROOT, 'dist', 'proto', 'storage-proto.js')).href;
-    const caller = spawn(process.execPath, ['--input-type=module', '-e', script, protoModule, node().proc.address], {
+    const caller = spawn(process.execPath, ['--input-type=module', '-e', script, protoModule, node().proc.address, TEST_CLUSTER_TOKEN], {
       stdio: 'ignore',
     });
     const exited = once(caller, 'exit');
@@ -509,7 +509,7 @@ describe('writes that fail leave nothing on disk', () => {
   });
 
   it('a message over the 16 MiB limit is refused and keeps nothing', async () => {
-    const client = createStorageClient(node().proc.address, { 'grpc.max_send_message_length': 64 * MiB });
+    const client = createStorageClient(node().proc.address, { 'grpc.max_send_message_length': 64 * MiB }, TEST_CLUSTER_TOKEN);
     try {
       const code = await grpcCode(putChunk(client, 'oversized', randomBytes(20 * MiB), { messageSize: 20 * MiB }));
       expect(code).toBe(status.RESOURCE_EXHAUSTED);
@@ -1000,6 +1000,7 @@ describe('the node process', () => {
     expect(proc.child.exitCode).toBeNull();
   });
 
+  // AUTH and CLUSTER_TOKEN at start: tests/node-auth.test.ts.
   it('a bad configuration value stops the process at start with a non-zero exit and one clear line', async () => {
     const dataDir = await tempDirForTest();
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
@@ -1014,7 +1015,7 @@ describe('the node process', () => {
     ];
     for (const [env, name] of cases) {
       const child = spawn(process.execPath, [join(ROOT, 'dist/storage-node/main.js')], {
-        env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, ...env },
+        env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, CLUSTER_TOKEN: TEST_CLUSTER_TOKEN, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';
@@ -1048,7 +1049,7 @@ describe('the node process', () => {
     expect(proc.child.exitCode).toBeNull(); // still running: a call is in progress
 
     // A new call is refused while the node drains.
-    const other = createStorageClient(proc.address);
+    const other = createStorageClient(proc.address, {}, proc.clusterToken);
     try {
       const code = await grpcCode(health(other));
       expect(code).toBe(status.UNAVAILABLE);

@@ -26,11 +26,13 @@ const TARGET_RATIO = 0.7;
 const blocks = Array.from({ length: 16 }, () => randomBytes(MiB));
 const blockAt = (i: number): Buffer => blocks[i % blocks.length]!;
 const MESSAGES = SIZE / MiB;
+/** The node checks it on every call, as in production (AUTH on). */
+const CLUSTER_TOKEN = randomBytes(32).toString('base64url');
 
 async function startNode(dataDir: string): Promise<{ child: ChildProcess; address: string }> {
   const main = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'storage-node', 'main.js');
   const child = spawn(process.execPath, [...HEAP_FLAGS, main], {
-    env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir },
+    env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, AUTH: 'on', CLUSTER_TOKEN },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   let client: StorageServiceClient | undefined;
   try {
     node = await startNode(join(root, 'node'));
-    client = createStorageClient(node.address);
+    client = createStorageClient(node.address, {}, CLUSTER_TOKEN);
     const expected = createHash('sha256');
     for (let i = 0; i < MESSAGES; i++) expected.update(blockAt(i));
     const expectedSha = expected.digest('hex');

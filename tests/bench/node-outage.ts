@@ -96,7 +96,14 @@ export class NodeOutages {
     for (const { n, i } of dead) {
       const id = this.#identities.get(n.name);
       if (!id) throw new Error(`${n.name}: its start line was not seen, so it cannot be started again as the same node`);
-      const env = { GRPC_PORT: String(id.port), GRPC_HOST: id.host, DATA_DIR: id.dataDir, NODE_ID: id.nodeId, ...this.nodeEnv };
+      const env = {
+        GRPC_PORT: String(id.port),
+        GRPC_HOST: id.host,
+        DATA_DIR: id.dataDir,
+        NODE_ID: id.nodeId,
+        CLUSTER_TOKEN: this.cluster().clusterToken,
+        ...this.nodeEnv,
+      };
       const node = new SupervisedProcess({
         name: n.name,
         script: NODE_SCRIPT,

@@ -35,6 +35,7 @@ export class ClusterNodes {
         GRPC_HOST: '127.0.0.1',
         DATA_DIR: nodeDir(this.c, i),
         NODE_ID: node.name,
+        CLUSTER_TOKEN: this.c.clusterToken,
         DISK_RESERVE_BYTES: String(64 * MiB),
       },
       /listening on [^\s]+:(\d+)/,

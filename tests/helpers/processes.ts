@@ -1,11 +1,18 @@
 // Starting real processes for tests: a storage node on an ephemeral port, in its own data folder.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * The cluster token of the storage nodes a test starts on their own (startStorageNode), new for each
+ * test process. Nodes that join a test cluster get that cluster's token instead (cluster.clusterToken).
+ */
+export const TEST_CLUSTER_TOKEN = randomBytes(32).toString('base64url');
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -63,16 +70,23 @@ export interface StorageNodeProcess extends RunningProcess {
   port: number;
   address: string;
   dataDir: string;
+  /** The CLUSTER_TOKEN the node was started with (undefined: none). */
+  clusterToken: string | undefined;
   /** Stops the node and removes its data folder (if the test created it). */
   cleanup(): Promise<void>;
 }
 
+/**
+ * A storage node process; its CLUSTER_TOKEN is TEST_CLUSTER_TOKEN unless `env` names one
+ * (`CLUSTER_TOKEN: undefined` starts it without).
+ */
 export async function startStorageNode(env: NodeJS.ProcessEnv = {}): Promise<StorageNodeProcess> {
   const ownDir = env.DATA_DIR === undefined;
   const dataDir = env.DATA_DIR ?? (await mkdtemp(join(tmpdir(), 'storage-node-')));
+  const clusterToken = 'CLUSTER_TOKEN' in env ? env.CLUSTER_TOKEN : TEST_CLUSTER_TOKEN;
   const proc = await spawnNode(
     'dist/storage-node/main.js',
-    { GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...env, DATA_DIR: dataDir },
+    { GRPC_PORT: '0', GRPC_HOST: '127.0.0.1', DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...env, CLUSTER_TOKEN: clusterToken, DATA_DIR: dataDir },
     /listening on [^\s]+:(\d+)/,
   );
   const port = Number(proc.match[1]);
@@ -81,6 +95,7 @@ export async function startStorageNode(env: NodeJS.ProcessEnv = {}): Promise<Sto
     port,
     address: `127.0.0.1:${port}`,
     dataDir,
+    clusterToken,
     async cleanup() {
       await proc.stop();
       if (ownDir) await rm(dataDir, { recursive: true, force: true });

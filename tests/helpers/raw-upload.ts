@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -461,14 +462,17 @@ export function download(url: string, options: DownloadOptions = {}): Promise<Bo
 /**
  * Another gateway process on an existing database and set of nodes, configured like the test
  * cluster's (plus `env`): for changing a gateway's settings, or for an upload whose memory should
- * not count in the cluster gateway's. Stop it with `stop()`.
+ * not count in the cluster gateway's. Stop it with `stop()`. Its CLUSTER_TOKEN is `clusterToken`,
+ * by default the test cluster's (DATA_DIR/cluster.token, which the cluster's start created).
  */
 export async function startGatewayProcess(options: {
   databaseUrl: string;
   nodeAddresses: string[];
   dataDir: string;
+  clusterToken?: string;
   env?: NodeJS.ProcessEnv;
 }): Promise<RunningProcess & { url: string }> {
+  const clusterToken = options.clusterToken ?? (await readFile(join(options.dataDir, 'cluster.token'), 'utf8')).trim();
   const proc = await spawnNode(
     'dist/gateway/main.js',
     {
@@ -478,6 +482,7 @@ export async function startGatewayProcess(options: {
       DATABASE_URL: options.databaseUrl,
       STORAGE_NODES: options.nodeAddresses.join(','),
       DATA_DIR: options.dataDir,
+      CLUSTER_TOKEN: clusterToken,
       HEALTH_INTERVAL_MS: '500',
       ...options.env,
     },
