@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     config.clusterAuth,
     config.host,
     'HOST',
-    'authentication is off (storage nodes are called without a required cluster token), so whoever can reach this gateway is trusted',
+    'authentication is off (the cluster token is optional), so whoever can reach this gateway is trusted',
   );
   if (warning) console.warn(`gateway: ${warning}`);
   const gateway = await startGateway(config);
