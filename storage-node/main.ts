@@ -15,13 +15,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const warning = authOffWarning(
+  const authWarning = authOffWarning(
     config.auth,
     config.host,
     'GRPC_HOST',
     'this storage node takes gRPC calls without the cluster token, so anyone who can reach its port can read, overwrite and delete its chunks',
   );
-  if (warning) console.warn(`storage-node ${config.nodeId}: ${warning}`);
+  if (authWarning) console.warn(`storage-node ${config.nodeId}: ${authWarning}`);
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);

@@ -13,11 +13,11 @@ describe('gateway configuration', () => {
   });
 
   test('binds to loopback unless told otherwise; limits on clients with their defaults', () => {
-    const c = loadGatewayConfig({});
+    const c = loadGatewayConfig({ ...TOKEN });
     expect(c.host).toBe('127.0.0.1');
-    expect(loadGatewayConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadGatewayConfig({ ...TOKEN, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
     expect([c.idleTimeoutMs, c.headersTimeoutMs, c.maxHeaderBytes, c.maxConnections, c.maxUploads]).toEqual([120_000, 20_000, 16_384, 1_000, 64]);
-    const set = loadGatewayConfig({ HEADERS_TIMEOUT_MS: '1500', MAX_HEADER_BYTES: '8192', MAX_CONNECTIONS: '20', MAX_UPLOADS: '2' });
+    const set = loadGatewayConfig({ ...TOKEN, HEADERS_TIMEOUT_MS: '1500', MAX_HEADER_BYTES: '8192', MAX_CONNECTIONS: '20', MAX_UPLOADS: '2' });
     expect([set.headersTimeoutMs, set.maxHeaderBytes, set.maxConnections, set.maxUploads]).toEqual([1_500, 8_192, 20, 2]);
   });
 
