@@ -6,6 +6,7 @@
 // client computes at twice MD5's speed) to what was sent. MB/s and CPU-seconds per GiB of the server
 // processes: gateway + nodes, or s3rver alone.
 import { createHash, randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { s3rverVerdict, type Direction, type Verdict } from './bench-aims.js';
@@ -153,9 +154,10 @@ export async function measureS3Transfers(bc: BenchCluster, dir: string, size: nu
       verdicts.push(s3rverVerdict(d, viaS3.mbps, viaS3rver.mbps));
     }
     const medians = runs === 1 ? 'one run' : `medians of ${runs} runs`;
+    const load = loadavg().map((l) => l.toFixed(1)).join(' ');
     const title =
       `S3 transfers of ${label}: ${medians} (SDK v3, SigV4 UNSIGNED-PAYLOAD, one request each way; /files on the same gateway; ` +
-      `s3rver 3.7.1, one copy without fsync, metered in the gateway columns; CPU-s per GiB of user data)`;
+      `s3rver 3.7.1, one copy without fsync, metered in the gateway columns; CPU-s per GiB of user data; load average ${load})`;
     return { sections: [{ title, header: TRANSFER_HEADER, rows }], verdicts };
   } catch (err) {
     console.error(`\nlast lines logged by s3rver:\n${s3rverLog.slice(-20).join('\n')}`);
