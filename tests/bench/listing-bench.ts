@@ -80,7 +80,10 @@ export async function measureS3Listing(bc: BenchCluster): Promise<PartResult> {
       [`delimiter /: start-after ${middle}`, { delimiter: '/', 'start-after': middle }],
       [`delimiter /: start-after ${deep}`, { delimiter: '/', 'start-after': deep }],
       [`delimiter /, prefix ${lastFolder}: first page`, { delimiter: '/', prefix: lastFolder }],
-      [`delimiter /, prefix ${lastFolder}: start-after ${keyAt(last - 500)}`, { delimiter: '/', prefix: lastFolder, 'start-after': keyAt(last - 500) }],
+      [
+        `delimiter /, prefix ${lastFolder}: start-after ${keyAt(last - 500)}`,
+        { delimiter: '/', prefix: lastFolder, 'start-after': keyAt(last - 500) },
+      ],
     ];
     console.log(`s3-listing: ${cases.length} listings, ${SAMPLES} requests each over HTTP and in process, one at a time`);
 
@@ -108,7 +111,9 @@ export async function measureS3Listing(bc: BenchCluster): Promise<PartResult> {
         const answer = await http.get(`/${BUCKET}`, query);
         if (answer.status !== 200) throw new Error(`s3-listing: ${label}: ${answer.status} ${answer.head.slice(0, 300)}`);
         const got = listingSummary(answer.head).keyCount;
-        if (got !== entries) throw new Error(`s3-listing: ${label}: the gateway listed ${got} entries, the same listing in process ${entries}`);
+        if (got !== entries) {
+          throw new Error(`s3-listing: ${label}: the gateway listed ${got} entries, the same listing in process ${entries}`);
+        }
         if (i >= WARM_UP) overHttp.push(answer.ms);
       }
       rows.push([label, String(entries), String(perPage), p50p99(overHttp), p50p99(inProcess)]);

@@ -50,7 +50,14 @@ interface Variant {
 }
 
 /** PutObject and GetObject against an S3 endpoint, the server's processes metered. */
-function s3Variant(label: string, client: S3Client, size: number, digests: Digests, watched: () => WatchedProcesses, withNodes: boolean): Variant {
+function s3Variant(
+  label: string,
+  client: S3Client,
+  size: number,
+  digests: Digests,
+  watched: () => WatchedProcesses,
+  withNodes: boolean,
+): Variant {
   const key = (run: number): string => `run-${run}.bin`;
   const v: Variant = {
     label,
@@ -61,7 +68,9 @@ function s3Variant(label: string, client: S3Client, size: number, digests: Diges
       v.up.push(
         await meterTransfer(size, watched(), async () => {
           const put = await putObjectStream(client, BUCKET, key(run), patternBlocks(size, SEED), size);
-          if (put.etag !== digests.md5) throw new Error(`${label}: PUT answered ETag ${put.etag}, the MD5 of what was sent is ${digests.md5}`);
+          if (put.etag !== digests.md5) {
+            throw new Error(`${label}: PUT answered ETag ${put.etag}, the MD5 of what was sent is ${digests.md5}`);
+          }
           return put.seconds;
         }),
       );

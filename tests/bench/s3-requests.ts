@@ -133,8 +133,9 @@ export class SignedGetter {
       .join('&');
     return new Promise((resolve, reject) => {
       const started = performance.now();
+      const target = { host: this.#url.hostname, port: this.#url.port, path: search ? `${path}?${search}` : path };
       const req = request(
-        { host: this.#url.hostname, port: this.#url.port, path: search ? `${path}?${search}` : path, headers: signed.headers, agent: this.#agent },
+        { ...target, headers: signed.headers, agent: this.#agent },
         (res) => {
           const head = Buffer.alloc(KEPT_BYTES);
           let bytes = 0;

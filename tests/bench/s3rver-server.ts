@@ -1,7 +1,7 @@
-// The s3rver baseline as a process of its own (`S3RVER_DIRECTORY=<dir> node s3rver-server.js`), so that its CPU
-// time is read from /proc like the gateway's and it does not share the bench's event loop. s3rver
-// (npm, 3.7.1) is a Node S3 server on one disk: one copy of each object, written without fsync, MD5
-// as it arrives. Prints `s3rver listening on port <n>` once ready; stops on SIGTERM.
+// The s3rver baseline as a process of its own (`S3RVER_DIRECTORY=<dir> node s3rver-server.js`), so
+// that its CPU time is read from /proc like the gateway's and it does not share the bench's event
+// loop. s3rver (npm, 3.7.1) is a Node S3 server on one disk: one copy of each object, written
+// without fsync, MD5 as it arrives. Prints `s3rver listening on port <n>` once ready; stops on SIGTERM.
 import { createRequire } from 'node:module';
 
 interface S3rverOptions {
