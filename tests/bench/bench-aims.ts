@@ -1,5 +1,5 @@
-// The aims of the erasure-coding issue, judged from measured figures (no I/O): each verdict says
-// what was aimed at, what was measured, and whether the aim was met.
+// The aims of the erasure-coding, self-repair and S3 issues, judged from measured figures (no I/O):
+// each verdict says what was aimed at, what was measured, and whether the aim was met.
 import { MiB } from './bench-support.js';
 
 export const MAX_CODING_COST = 0.25; // k=4,m=2 loses under 25% of the m=0 throughput
@@ -62,5 +62,26 @@ export function healForegroundVerdict(direction: Direction, duringHeal: number, 
     aim: `${direction} while a heal runs keeps at least ${MIN_FOREGROUND_DURING_HEAL * 100}% of its speed`,
     measured: `${duringHeal.toFixed(0)} vs ${without.toFixed(0)} MB/s: ${(share * 100).toFixed(0)}%`,
     ok: share >= MIN_FOREGROUND_DURING_HEAL,
+  };
+}
+
+// The aims of the S3 issue ("How well").
+export const MAX_LISTING_P99_MS = 20; // ListObjectsV2, at any depth, with or without a delimiter
+
+/** S3 PutObject (upload) or GetObject (download) through the gateway against s3rver (MB/s, medians). */
+export function s3rverVerdict(direction: Direction, s3: number, s3rver: number): Verdict {
+  return {
+    aim: `S3 ${direction === 'upload' ? 'PUT' : 'GET'}: at least as fast as s3rver`,
+    measured: `${s3.toFixed(0)} vs ${s3rver.toFixed(0)} MB/s: ${(s3 / s3rver).toFixed(2)} ×`,
+    ok: s3 >= s3rver,
+  };
+}
+
+/** The 99th percentile of one kind of listing request, in milliseconds. */
+export function listingLatencyVerdict(listing: string, p99Ms: number): Verdict {
+  return {
+    aim: `ListObjectsV2 p99 under ${MAX_LISTING_P99_MS} ms: ${listing}`,
+    measured: `${p99Ms.toFixed(1)} ms`,
+    ok: p99Ms < MAX_LISTING_P99_MS,
   };
 }

@@ -12,6 +12,9 @@ import type { WatchedProcesses } from './transfer-meter.js';
 const NODE_ENV = { DISK_RESERVE_BYTES: String(256 * MiB) };
 const KEPT_LOG_LINES = 40;
 
+/** The S3 root key of every bench cluster (a made-up one: the clusters live on loopback for one run). */
+export const BENCH_S3_ROOT = { accessKeyId: 'BENCHROOTACCESSKEY01', secretAccessKey: randomBytes(20).toString('hex') };
+
 export interface BenchCluster {
   /** What the gateway is configured with, e.g. "k=4,m=2". */
   label: string;
@@ -19,6 +22,8 @@ export interface BenchCluster {
   k: number;
   m: number;
   url: string;
+  /** The S3 endpoint (S3_PORT), whose root key is BENCH_S3_ROOT. */
+  s3Url: string;
   databaseUrl: string;
   outages: NodeOutages;
   /** The gateway and the storage nodes running now. */
@@ -73,7 +78,13 @@ export async function startBenchCluster(
       databaseUrl: db?.url,
       embeddedPgPort: await freePort(),
       nodeEnv: NODE_ENV,
-      gatewayEnv: { ...gatewayEnv, DATA_UNITS: String(layout.k), PARITY_UNITS: String(layout.m) },
+      gatewayEnv: {
+        S3_ROOT_ACCESS_KEY: BENCH_S3_ROOT.accessKeyId,
+        S3_ROOT_SECRET_KEY: BENCH_S3_ROOT.secretAccessKey,
+        ...gatewayEnv,
+        DATA_UNITS: String(layout.k),
+        PARITY_UNITS: String(layout.m),
+      },
       log: (line) => {
         outages.observe(line);
         keep(line);
@@ -89,6 +100,7 @@ export async function startBenchCluster(
     label,
     ...layout,
     url: running.gatewayUrl,
+    s3Url: running.s3Url,
     databaseUrl: running.databaseUrl,
     outages,
     watched: () => ({ gateway: running.gateway.child.pid!, nodes: outages.livePids() }),

@@ -2,12 +2,15 @@
 // run: the same gateway without parity (m=0, a second cluster) and a plain-file server; downloads
 // with two storage nodes killed (kill -9); CPU-seconds per GiB of user data for the gateway and for
 // the nodes; metadata/listing/delete latency with 100,000 files in the table; the gateway's peak
-// memory through a 10 GiB upload, download and degraded download. Last, the aims of the erasure
-// coding issue, each marked ok or MISSED from the figures measured above.
+// memory through a 10 GiB upload, download and degraded download; S3 PUT and GET next to /files and
+// s3rver; S3 listings over a million keys. Last, the aims of the issues measured, each marked ok or
+// MISSED from the figures measured above.
 // Sizes: BENCH_FILE_MIB (1024), BENCH_BIG_GIB (10), BENCH_RUNS (3). BENCH_PARTS is a comma list of
 // throughput (k=4,m=2 vs m=0 vs plain file), degraded (a download with two nodes down in every run,
-// after the healthy ones), latency, memory and heal (a wiped node rebuilt, BENCH_HEAL_GIB of chunks,
-// with foreground transfers during the heal); all five by default.
+// after the healthy ones), latency, memory, s3 (PutObject/GetObject of BENCH_FILE_MIB vs /files vs
+// s3rver, BENCH_RUNS runs), s3-listing (ListObjectsV2 over LISTING_BENCH_KEYS keys, see
+// listing-bench.ts) and heal (a wiped node rebuilt, BENCH_HEAL_GIB of chunks, with foreground
+// transfers during the heal); all seven by default.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,18 @@ import {
   type Direction,
   type Verdict,
 } from './bench-aims.js';
+import {
+  aimsSection,
+  fmtMiB,
+  fmtRate,
+  logFigures,
+  ratioTo,
+  summarize,
+  TRANSFER_HEADER,
+  transferRow,
+  type PartResult,
+  type Summary,
+} from './bench-report.js';
 import { startBenchCluster, type BenchCluster } from './bench-cluster.js';
 import { startBaselineServer } from './baseline-server.js';
 import {
@@ -38,8 +53,12 @@ import {
 import { meterTransfer, type TransferFigures } from './transfer-meter.js';
 import { measureHeal } from './heal-bench.js';
 import { deleteFromGateway, downloadFromGateway, uploadToGateway, type StoredFile } from './gateway-transfers.js';
+import { measureS3Listing } from './listing-bench.js';
+import { measureS3Transfers } from './s3-bench.js';
 
-const PART_NAMES = ['throughput', 'degraded', 'latency', 'memory', 'heal'];
+const PART_NAMES = ['throughput', 'degraded', 'latency', 'memory', 's3', 's3-listing', 'heal'];
+/** The parts that run on the k=4,m=2 cluster, in this order (s3-listing leaves a million rows: last). */
+const CODED_PARTS = ['throughput', 'degraded', 'latency', 'memory', 's3', 's3-listing'];
 const FILE_BYTES = Number(process.env.BENCH_FILE_MIB ?? 1024) * MiB;
 const BIG_BYTES = Math.round(Number(process.env.BENCH_BIG_GIB ?? 10) * 1024) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -50,21 +69,8 @@ const LIST_ROWS = 100_000;
 const LATENCY_SAMPLES = 300;
 const SEED = randomBytes(MiB); // the plain-file baseline's content
 
-export interface Section {
-  title: string;
-  header: string[];
-  rows: string[][];
-}
-
-export interface PartResult {
-  sections: Section[];
-  verdicts: Verdict[];
-}
-
 /** Every cluster started, so that their last log lines can be shown if the bench fails. */
 const clusters: BenchCluster[] = [];
-const fmtRate = (x: number): string => `${x.toFixed(0)} MB/s`;
-const fmtMiB = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 const rotate = <T>(items: T[], by: number): T[] => [...items.slice(by % items.length), ...items.slice(0, by % items.length)];
 
 async function meteredUpload(bc: BenchCluster, size: number): Promise<{ figures: TransferFigures; file: StoredFile }> {
@@ -157,55 +163,6 @@ function plainVariant(url: string): Variant {
   };
   return v;
 }
-
-interface Summary {
-  mbps: number;
-  /** Medians of CPU-seconds per GiB; total is the median of each run's gateway + nodes. */
-  cpu?: { gateway: number; nodes: number; total: number };
-  /** The highest peaks over the runs (a bound, so not a median). */
-  rss?: { gateway: number; nodes: number };
-}
-
-function summarize(figures: TransferFigures[]): Summary {
-  const metered = figures.filter((f) => f.cpu && f.rss);
-  return {
-    mbps: median(figures.map((f) => f.mbps)),
-    ...(metered.length === figures.length && {
-      cpu: {
-        gateway: median(metered.map((f) => f.cpu!.gateway)),
-        nodes: median(metered.map((f) => f.cpu!.nodes)),
-        total: median(metered.map((f) => f.cpu!.gateway + f.cpu!.nodes)),
-      },
-      rss: {
-        gateway: Math.max(...metered.map((f) => f.rss!.gateway)),
-        nodes: Math.max(...metered.map((f) => f.rss!.nodes)),
-      },
-    }),
-  };
-}
-
-const TRANSFER_HEADER = ['transfer', 'variant', 'rate', 'ratio', 'CPU-s/GiB gateway', 'nodes', 'total', 'gateway peak RSS', 'node peak RSS', 'target'];
-
-function transferRow(transfer: string, variant: string, s: Summary, ratio = '', target = ''): string[] {
-  return [
-    transfer,
-    variant,
-    fmtRate(s.mbps),
-    ratio,
-    s.cpu ? s.cpu.gateway.toFixed(1) : '-',
-    s.cpu ? s.cpu.nodes.toFixed(1) : '-',
-    s.cpu ? s.cpu.total.toFixed(1) : '-',
-    s.rss ? fmtMiB(s.rss.gateway) : '-',
-    s.rss ? fmtMiB(s.rss.nodes) : '-',
-    target,
-  ];
-}
-
-const ratioTo = (a: Summary, b: Summary | undefined, name: string): string[] =>
-  b ? [`${(a.mbps / b.mbps).toFixed(2)} × ${name}`] : [];
-
-const logFigures = (label: string, f: TransferFigures): string =>
-  `${label} ${fmtRate(f.mbps)}` + (f.cpu ? ` (${f.cpu.gateway.toFixed(1)}+${f.cpu.nodes.toFixed(1)} CPU-s/GiB)` : '');
 
 async function measureTransfers(coded: BenchCluster, dir: string): Promise<PartResult> {
   const compare = PARTS.has('throughput');
@@ -351,33 +308,32 @@ async function measureMemory(bc: BenchCluster): Promise<PartResult> {
   };
 }
 
-function aimsSection(verdicts: Verdict[]): Section {
-  const met = verdicts.filter((v) => v.ok).length;
-  return {
-    title: `Aims of the erasure-coding and self-repair issues (${met} of ${verdicts.length} met)`,
-    header: ['aim', 'measured', 'verdict'],
-    rows: verdicts.map((v) => [v.aim, v.measured, v.ok ? 'ok' : 'MISSED']),
-  };
+/** A part's result with the issue whose aims its verdicts judge. */
+interface IssueResult extends PartResult {
+  issue: string;
 }
 
 async function main(): Promise<void> {
   const unknown = [...PARTS].filter((p) => !PART_NAMES.includes(p));
   if (unknown.length) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (known: ${PART_NAMES.join(', ')})`);
   const dir = await mkdtemp(join(tmpdir(), 'objstore-bench-'));
-  const results: PartResult[] = [];
+  const results: IssueResult[] = [];
+  const add = (issue: string, r: PartResult): void => void results.push({ issue, ...r });
   try {
-    if (['throughput', 'degraded', 'latency', 'memory'].some((p) => PARTS.has(p))) {
+    if (CODED_PARTS.some((p) => PARTS.has(p))) {
       const coded = await startBenchCluster(join(dir, 'k4m2'), CODED);
       clusters.push(coded);
-      if (PARTS.has('throughput') || PARTS.has('degraded')) results.push(await measureTransfers(coded, dir));
-      if (PARTS.has('latency')) results.push(await measureLatency(coded));
-      if (PARTS.has('memory')) results.push(await measureMemory(coded));
+      if (PARTS.has('throughput') || PARTS.has('degraded')) add('erasure-coding', await measureTransfers(coded, dir));
+      if (PARTS.has('latency')) add('erasure-coding', await measureLatency(coded));
+      if (PARTS.has('memory')) add('erasure-coding', await measureMemory(coded));
+      if (PARTS.has('s3')) add('S3', await measureS3Transfers(coded, dir, FILE_BYTES, RUNS));
+      if (PARTS.has('s3-listing')) add('S3', await measureS3Listing(coded));
       await coded.stop(); // the heal part runs a cluster of its own
     }
-    if (PARTS.has('heal')) results.push(await measureHeal(dir, (bc) => clusters.push(bc)));
+    if (PARTS.has('heal')) add('self-repair', await measureHeal(dir, (bc) => clusters.push(bc)));
     const sections = results.flatMap((r) => r.sections);
-    const verdicts = results.flatMap((r) => r.verdicts);
-    if (verdicts.length) sections.push(aimsSection(verdicts));
+    const judged = results.filter((r) => r.verdicts.length > 0);
+    if (judged.length) sections.push(aimsSection([...new Set(judged.map((r) => r.issue))], judged.flatMap((r) => r.verdicts)));
     for (const s of sections) console.log(`\n${s.title}\n${formatTable(s.header, s.rows)}`);
   } catch (err) {
     for (const c of clusters) console.error(`\nlast lines logged by the ${c.label} cluster:\n${c.recentLog().join('\n')}`);

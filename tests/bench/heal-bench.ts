@@ -5,8 +5,9 @@
 // time to heal, MB/s of rebuilt chunk data, the upload rate of the fill, and the foreground ratios.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { healForegroundVerdict, type Verdict } from './bench-aims.js';
+import { healForegroundVerdict } from './bench-aims.js';
 import { startBenchCluster, type BenchCluster } from './bench-cluster.js';
+import type { PartResult } from './bench-report.js';
 import { GiB, median, MiB, mbps } from './bench-support.js';
 import { deleteFromGateway, downloadFromGateway, uploadToGateway } from './gateway-transfers.js';
 
@@ -15,12 +16,6 @@ const FILL_FILE = 256 * MiB;
 const FOREGROUND_FILE = 256 * MiB;
 const FOREGROUND_RUNS = 3;
 const HEAL_DEADLINE_MS = 30 * 60_000;
-
-interface Section {
-  title: string;
-  header: string[];
-  rows: string[][];
-}
 
 interface Redundancy {
   files: number;
@@ -48,7 +43,7 @@ async function foreground(bc: BenchCluster, runs: number): Promise<{ up: number[
   return { up, down };
 }
 
-export async function measureHeal(dir: string, started: (bc: BenchCluster) => void): Promise<{ sections: Section[]; verdicts: Verdict[] }> {
+export async function measureHeal(dir: string, started: (bc: BenchCluster) => void): Promise<PartResult> {
   // Scrub passes back to back so that the wiped chunks are found at once; healing at its defaults.
   const bc = await startBenchCluster(join(dir, 'heal'), { k: 4, m: 2 }, { SCRUB_INTERVAL_MS: '1000', SCRUB_RATE_MIB: '0', REPAIR_POLL_MS: '250' });
   started(bc);
