@@ -2,8 +2,9 @@
 // DATA_DIR/cluster.token, 32 random bytes in base64url, created with mode 0600 at the first start
 // and read again at every later one, so the nodes' and the gateway's token survives restarts.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSecretFileOnce } from '../gateway/auth/secret-file.js';
 import { clusterTokenProblem } from '../proto/cluster-token.js';
 
 export const CLUSTER_TOKEN_FILE = 'cluster.token';
@@ -36,36 +37,12 @@ async function readTokenFile(file: string): Promise<{ token: string; warnings: s
   return { token, warnings };
 }
 
-/**
- * Writes a new token to `file` unless one is there already. Launchers starting at once on one data
- * folder end up with the same token: each writes a temporary file and links it into place, and
- * link() lets only the first one win (a reader never sees a half-written file).
- */
+/** Writes a new token to `file` unless one is there already (see secret-file.ts); true when it did. */
 async function createTokenFile(file: string): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${randomBytes(32).toString('base64url')}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const won = await link(tmp, file).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EEXIST') return false;
-        throw err;
-      },
-    );
-    const dir = await open(dirname(file), 'r');
-    await dir.sync().finally(() => dir.close());
-    return won;
+    return await writeSecretFileOnce(file, `${randomBytes(32).toString('base64url')}\n`);
   } catch (err) {
     throw new Error(`cannot create the cluster token file ${file}: ${describe(err)}; set CLUSTER_TOKEN or make DATA_DIR writable`);
-  } finally {
-    await unlink(tmp).catch(() => undefined);
   }
 }
 

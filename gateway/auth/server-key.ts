@@ -6,8 +6,9 @@
 // a gateway with another key cannot open the stored secrets (it says so), and losing the key loses
 // every secret (the keys must then be created again).
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeSecretFileOnce } from './secret-file.js';
 import { SERVER_KEY_BYTES, serverKeyId } from './secret-box.js';
 
 export const SERVER_KEY_FILE = 'server.key';
@@ -62,33 +63,14 @@ async function readKeyFile(path: string): Promise<{ key: Buffer; warnings: strin
   return { key, warnings };
 }
 
-/**
- * Writes a new random key to `path` unless a file is there already. Two gateways starting at once
- * on one data folder end up with the same key: each writes a temporary file and links it into
- * place, and link() lets only the first one win.
- */
+/** Writes a new random key to `path` unless a file is there already (see secret-file.ts). */
 async function createKeyFile(path: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const file = await open(tmp, 'wx', 0o600);
-    try {
-      await file.writeFile(`${randomBytes(SERVER_KEY_BYTES).toString('hex')}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await link(tmp, path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
-    const dir = await open(dirname(path), 'r');
-    await dir.sync().finally(() => dir.close());
+    await writeSecretFileOnce(path, `${randomBytes(SERVER_KEY_BYTES).toString('hex')}\n`);
   } catch (err) {
     throw new ServerKeyError(
       `cannot create the server key file ${path}: ${describe(err)}; set SERVER_KEY (${HOW_TO_MAKE}) or make DATA_DIR writable`,
     );
-  } finally {
-    await unlink(tmp).catch(() => undefined);
   }
 }
 
