@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { BLOCK_SIZE } from '../proto/block-checksums.js';
 import { parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
 import { parseNodeAddress } from '../proto/node-address.js';
+import { apiTokenProblem } from './auth/api-token-format.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
@@ -56,6 +57,9 @@ export interface GatewayConfig {
   s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
   keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
   clusterAuth: ClusterAuth; // AUTH and CLUSTER_TOKEN: the token sent on every call to a storage node
+  // (clusterAuth.enabled is also whether REST requests need credentials)
+  apiToken: string | undefined; // API_TOKEN: the root API token; unset: DATA_DIR/api.token (created at first start)
+  metricsAuth: boolean; // METRICS_AUTH=on: GET /metrics needs a read token too
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +101,21 @@ function s3RootKey(env: NodeJS.ProcessEnv): RootKeySetting | undefined {
   const secretProblem = secretKeyProblem(secret);
   if (secretProblem) throw new ConfigError(`S3_ROOT_SECRET_KEY ${secretProblem}`);
   return { accessKeyId, secret };
+}
+
+function apiToken(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.API_TOKEN?.trim();
+  if (!raw) return undefined;
+  const problem = apiTokenProblem(raw);
+  if (problem) throw new ConfigError(`API_TOKEN ${problem}`);
+  return raw;
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be "on" or "off"`);
 }
 
 /** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
@@ -174,6 +193,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     serverKey: serverKey(env),
     s3RootKey: s3RootKey(env),
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
+    apiToken: apiToken(env),
+    metricsAuth: onOff(env, 'METRICS_AUTH', false),
     clusterAuth: clusterAuth(env),
   };
   return config;

@@ -34,6 +34,9 @@ import { rootKeyBanner } from './auth/root-key-banner.js';
 import { loadServerKey } from './auth/server-key.js';
 import { KeyStore } from './metadata/key-store.js';
 import { randomUUID } from 'node:crypto';
+import { ApiTokens } from './auth/api-tokens.js';
+import { ensureRootToken, rootTokenBanner } from './auth/root-token.js';
+import { TokenStore } from './metadata/token-store.js';
 
 export interface GatewayServer {
   port: number;
@@ -82,12 +85,30 @@ async function startAccessKeys(config: GatewayConfig, metadata: Metadata): Promi
   return accessKeys;
 }
 
+/**
+ * The API tokens of the REST API, and with AUTH on the root token: API_TOKEN, or DATA_DIR/api.token
+ * (generated and printed once). With AUTH=off no root token is made: nothing asks for one.
+ */
+async function startApiTokens(config: GatewayConfig, metadata: Metadata): Promise<ApiTokens> {
+  const store = new TokenStore(metadata.pool);
+  if (!config.clusterAuth.enabled) return new ApiTokens(store);
+  const root = await ensureRootToken(store, { configured: config.apiToken, dataDir: config.dataDir });
+  if (root.generated !== undefined) console.log(rootTokenBanner(root.generated, root.file!).join('\n'));
+  else {
+    const from = root.source === 'API_TOKEN' ? 'API_TOKEN' : root.file;
+    const change = root.change === 'kept' ? '' : root.change === 'replaced' ? ' (it replaces the previous root token, now revoked)' : '';
+    console.log(`gateway: REST API root token from ${from}${change}`);
+  }
+  return new ApiTokens(store);
+}
+
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
   const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
   await migrateWithRetry(metadata);
   const accessKeys = await startAccessKeys(config, metadata);
+  const apiTokens = await startApiTokens(config, metadata);
   const registry = new NodeRegistry(
     metadata,
     config.nodeTimeoutMs,
@@ -146,6 +167,8 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     rebalancer,
     healer,
     accessKeys,
+    apiTokens,
+    auth: { enabled: config.clusterAuth.enabled, metricsAuth: config.metricsAuth, region: config.s3Region, clusterToken: config.clusterAuth.token },
     rebalanceOnJoin: config.rebalanceOnJoin,
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
   });

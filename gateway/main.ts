@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     config.clusterAuth,
     config.host,
     'HOST',
-    'authentication is off (the cluster token is optional), so whoever can reach this gateway is trusted',
+    'authentication is off (no credentials on the REST API, the cluster token optional), so whoever can reach this gateway may read, write and delete every file and administer the cluster',
   );
   if (warning) console.warn(`gateway: ${warning}`);
   const gateway = await startGateway(config);

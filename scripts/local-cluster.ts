@@ -6,6 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../gateway/metadata/embedded-database.js';
 import { readRootKeyLine, type RootCredentials } from '../gateway/auth/root-key-banner.js';
 import { loadClusterTokenFile } from './cluster-token-file.js';
+import { API_TOKEN_FILE, readRootTokenLine } from '../gateway/auth/root-token.js';
+import { authEnabled } from '../proto/cluster-auth-setting.js';
+import { readFile } from 'node:fs/promises';
 import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
 import { HEAP_FLAGS } from './heap-flags.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
@@ -63,6 +66,12 @@ export interface LocalCluster {
    * and a configured S3_ROOT_ACCESS_KEY leave this unset).
    */
   rootKey?: RootCredentials;
+  /**
+   * The root API token of the REST API (send "Authorization: Bearer <it>"): API_TOKEN, or the one in
+   * DATA_DIR/api.token; unset with AUTH=off. `apiTokenFile.created`: the gateway generated it now.
+   */
+  apiToken?: string;
+  apiTokenFile?: { file: string; created: boolean };
   stop(): Promise<void>;
 }
 
@@ -74,6 +83,16 @@ function restartPolicy(option: ClusterOptions['restart']): RestartPolicy | null 
 /** A promise that settles within `ms` whatever `p` does (a stop must not hang on a dead server). */
 const within = (p: Promise<unknown>, ms: number): Promise<unknown> =>
   Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+
+/** The root API token the gateway uses, as its environment and its output say. */
+async function rootApiToken(env: NodeJS.ProcessEnv, generated: string | undefined): Promise<Pick<LocalCluster, 'apiToken' | 'apiTokenFile'>> {
+  if (authEnabled(env.AUTH) === false) return {};
+  if (env.API_TOKEN?.trim()) return { apiToken: env.API_TOKEN.trim() };
+  const file = join(env.DATA_DIR ?? '.', API_TOKEN_FILE);
+  if (generated !== undefined) return { apiToken: generated, apiTokenFile: { file, created: true } };
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? {} : { apiToken: text.trim(), apiTokenFile: { file, created: false } };
+}
 
 export async function startLocalCluster(options: ClusterOptions): Promise<LocalCluster> {
   const log = options.log ?? (() => undefined);
@@ -163,11 +182,13 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     };
     const rootKey: Partial<RootCredentials> = {};
     let rootKeyFound = false;
+    let generatedApiToken: string | undefined;
     let s3Port = 0;
     gateway = new SupervisedProcess({
       name: 'gateway',
       onLine: (line) => {
         if (!rootKeyFound) rootKeyFound = readRootKeyLine(line, rootKey);
+        generatedApiToken ??= readRootTokenLine(line);
         const s3 = /^gateway listening on .*\(S3 API on port (\d+)/.exec(line);
         if (s3 && s3Port === 0) s3Port = Number(s3[1]);
       },
@@ -184,6 +205,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     });
     await gateway.start();
     checkAborted();
+    const api = await rootApiToken({ ...process.env, ...gatewayEnv }, generatedApiToken);
     options.signal?.removeEventListener('abort', aborted);
     return {
       gatewayUrl: `http://127.0.0.1:${gateway.port}`,
@@ -194,6 +216,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       clusterToken,
       clusterTokenFile,
       rootKey: rootKeyFound ? (rootKey as RootCredentials) : undefined,
+      ...api,
       stop: stopAll,
     };
   } catch (err) {

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     [
       '',
       'chunked object store is running:',
-      `  gateway        ${cluster.gatewayUrl}   (try: curl ${cluster.gatewayUrl}/health)`,
+      `  gateway        ${cluster.gatewayUrl}   (open probe: curl ${cluster.gatewayUrl}/health)`,
       `  S3 API         ${cluster.s3Url}   (aws --endpoint-url ${cluster.s3Url} s3 ls)`,
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
@@ -79,6 +79,16 @@ async function main(): Promise<void> {
       // The token itself stays out of the output: it is a secret.
       `  cluster token  ${cluster.clusterTokenFile ? `${cluster.clusterTokenFile.file}${cluster.clusterTokenFile.created ? ' (created now, mode 0600)' : ''}` : 'CLUSTER_TOKEN'}` +
         ' (nodes refuse gRPC calls without it)',
+      ...(cluster.apiTokenFile?.created
+        ? [
+            `  API token      ${cluster.apiToken}`,
+            `                 (root, admin scope; generated now, kept in ${cluster.apiTokenFile.file}, mode 0600)`,
+          ]
+        : cluster.apiTokenFile
+          ? [`  API token      in ${cluster.apiTokenFile.file} (curl -H "Authorization: Bearer $(cat ${cluster.apiTokenFile.file})" ...)`]
+          : cluster.apiToken
+            ? ['  API token      API_TOKEN']
+            : ['  API token      none: AUTH=off, the REST API takes requests without credentials']),
       ...(cluster.rootKey
         ? [
             `  S3 root key    access key ${cluster.rootKey.accessKeyId}`,

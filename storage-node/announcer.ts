@@ -11,6 +11,8 @@ export interface AnnouncerOptions {
   address: string;
   intervalMs: number;
   timeoutMs?: number;
+  /** The cluster token: the gateway lets a node that holds it register itself (and do nothing else). */
+  clusterToken?: string;
   log: (line: string) => void;
 }
 
@@ -55,7 +57,10 @@ export class Announcer {
     try {
       const res = await fetch(target, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: {
+          'Content-Type': 'application/json',
+          ...(this.options.clusterToken ? { Authorization: `Bearer ${this.options.clusterToken}` } : {}),
+        },
         body: JSON.stringify({ address }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? ANNOUNCE_TIMEOUT_MS),
       });

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       joinUrl: config.join.url,
       address,
       intervalMs: config.join.intervalMs,
+      clusterToken: config.auth.token,
       log: (line) => console.log(`storage-node ${config.nodeId}: ${line}`),
     });
     announcer.start();

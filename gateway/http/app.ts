@@ -1,4 +1,4 @@
-// The express application: routes, a JSON 404 for anything else, and the error handler.
+// The express application: authentication, routes, a JSON 404 for anything else, and the error handler.
 import express from 'express';
 import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import type { Metadata } from '../metadata/metadata.js';
@@ -17,6 +17,9 @@ import { healthRouter } from './health-route.js';
 import { keysRouter } from './keys-routes.js';
 import type { AccessKeys } from '../auth/access-keys.js';
 import type { UploadSlots } from './upload-slots.js';
+import type { ApiTokens } from '../auth/api-tokens.js';
+import { authenticateRest, requireScope, type RestAuthOptions } from './rest-auth.js';
+import { tokensRouter } from './tokens-routes.js';
 
 export function createApp(deps: {
   metadata: Metadata;
@@ -29,12 +32,17 @@ export function createApp(deps: {
   rebalancer: Rebalancer;
   healer: { nudge(): void };
   accessKeys: AccessKeys;
+  apiTokens: ApiTokens;
+  auth: Omit<RestAuthOptions, 'tokens' | 'keys'>;
   rebalanceOnJoin: boolean;
   nodes: { full: number; quorum: number };
 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
+  // Before any route and any body parser: strangers are turned away before a byte of a body is read.
+  app.use(authenticateRest({ ...deps.auth, tokens: deps.apiTokens, keys: deps.accessKeys }));
+  app.use('/admin', requireScope('admin'));
   app.use(filesRouter(deps));
   app.use(
     adminRouter(deps.registry, {
@@ -48,6 +56,7 @@ export function createApp(deps: {
     repairRouter({ repair: deps.repair, metadata: deps.metadata, registry: deps.registry, rebalancer: deps.rebalancer, queued: () => deps.healer.nudge() }),
   );
   app.use(keysRouter(deps.accessKeys));
+  app.use(tokensRouter(deps.apiTokens));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${quoted(req.path, 200)}`);

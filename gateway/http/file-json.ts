@@ -1,4 +1,5 @@
 // The JSON shapes of files, chunks, nodes and access keys in responses.
+import type { TokenInfo } from '../auth/api-tokens.js';
 import type { ChunkRow, FileRow } from '../metadata/metadata.js';
 import type { KeyInfo } from '../auth/access-keys.js';
 import type { NodeState } from '../cluster/node-registry.js';
@@ -59,5 +60,17 @@ export function keyJson(k: KeyInfo) {
     created_at: k.createdAt.toISOString(),
     revoked_at: k.revokedAt?.toISOString() ?? null,
     grants: k.grants.map((g) => ({ bucket: g.bucket, read: g.read, write: g.write })),
+  };
+}
+
+export function tokenJson(t: TokenInfo) {
+  return {
+    id: t.id,
+    name: t.name,
+    scope: t.scope,
+    prefix: t.prefix,
+    is_root: t.isRoot,
+    created_at: t.createdAt.toISOString(),
+    revoked_at: t.revokedAt?.toISOString() ?? null,
   };
 }

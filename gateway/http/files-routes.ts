@@ -1,4 +1,5 @@
-// /files: upload, list, metadata, download, delete. Handlers parse, call, reply.
+// /files: upload, list, metadata, download, delete. Handlers parse, call, reply; each route names
+// the scope it needs (read or write).
 import { create as contentDisposition } from 'content-disposition';
 import { Router, type Request } from 'express';
 import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
@@ -11,6 +12,7 @@ import type { UploadService } from '../files/upload-service.js';
 import type { UploadSlots } from './upload-slots.js';
 import { ApiError, notFound } from './api-error.js';
 import { chunkJson, fileJson } from './file-json.js';
+import { requireScope } from './rest-auth.js';
 
 export function filesRouter(deps: {
   metadata: Metadata;
@@ -29,7 +31,7 @@ export function filesRouter(deps: {
     return file;
   }
 
-  router.post('/files', async (req, res) => {
+  router.post('/files', requireScope('write'), async (req, res) => {
     // Refused before a byte of the body is read: no queue of uploads waiting for a slot.
     const release = uploadSlots.tryTake();
     if (!release) {
@@ -43,7 +45,7 @@ export function filesRouter(deps: {
     }
   });
 
-  router.get('/files', async (req, res) => {
+  router.get('/files', requireScope('read'), async (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
     if (query.mode === 'page') {
       const { files, total } = await metadata.listFilesPage(query.page, query.perPage);
@@ -61,12 +63,12 @@ export function filesRouter(deps: {
     });
   });
 
-  router.get('/files/:fileId/metadata', async (req, res) => {
+  router.get('/files/:fileId/metadata', requireScope('read'), async (req, res) => {
     const file = await completedFile(req);
     res.json({ ...fileJson(file), chunks: (await metadata.getChunks(file.id)).map((c) => chunkJson(c, file.stripe_width)) });
   });
 
-  router.get('/files/:fileId', async (req, res) => {
+  router.get('/files/:fileId', requireScope('read'), async (req, res) => {
     const file = await completedFile(req);
     const chunks = await metadata.getChunks(file.id);
     const range = parseByteRange(req.headers.range, file.size);
@@ -104,7 +106,7 @@ export function filesRouter(deps: {
     }
   });
 
-  router.delete('/files/:fileId', async (req, res) => {
+  router.delete('/files/:fileId', requireScope('write'), async (req, res) => {
     const file = await completedFile(req);
     if (!(await deleter.removeFile(file.id, 'completed'))) throw notFound(`file ${file.id} does not exist`);
     res.json({ message: 'file deleted', file_id: file.id });

@@ -3,6 +3,8 @@
 import parseRange from 'range-parser';
 import { accessKeyIdProblem, keyNameProblem } from '../auth/key-format.js';
 import { bucketNameProblem } from '../s3/bucket-name.js';
+import { isScope, SCOPES, type Scope } from '../auth/rest-access.js';
+import { FILES_BUCKET_NAME } from '../auth/rest-caller.js';
 import { decodeCursor, type ListPosition } from './list-cursor.js';
 
 export class InvalidInput extends Error {}
@@ -32,8 +34,9 @@ export function parseAccessKeyId(raw: string): string {
   return raw;
 }
 
-/** A bucket named by a grant: S3's rules for bucket names (so never the /files bucket, '.files'). */
+/** A bucket named by a grant: S3's rules for bucket names, or '.files', the bucket of the REST /files API. */
 export function parseGrantBucket(raw: string): string {
+  if (raw === FILES_BUCKET_NAME) return raw;
   const problem = bucketNameProblem(raw);
   if (problem !== null) throw new InvalidInput(`bucket ${quoted(raw)}: ${problem}`);
   return raw;
@@ -45,6 +48,24 @@ function jsonObject(body: unknown, what: string, fields: string[]): Record<strin
     if (!fields.includes(key)) throw new InvalidInput(`unknown field ${quoted(key, 40)} (expected ${what})`);
   }
   return body as Record<string, unknown>;
+}
+
+/** POST /admin/tokens: `{"scope": "read" | "write" | "admin", "name": "..."}` (name optional). */
+export function parseNewTokenBody(body: unknown): { name: string; scope: Scope } {
+  const what = '{"scope": "read" | "write" | "admin", "name": "..."}';
+  if (body === undefined) throw new InvalidInput(`body must be JSON ${what}`);
+  const { name, scope } = jsonObject(body, what, ['name', 'scope']);
+  if (!isScope(scope)) throw new InvalidInput(`scope must be one of ${SCOPES.map((s) => `"${s}"`).join(', ')}`);
+  if (name !== undefined && typeof name !== 'string') throw new InvalidInput('name must be a string');
+  const problem = name === undefined ? undefined : keyNameProblem(name);
+  if (problem !== undefined) throw new InvalidInput(`name ${problem}`);
+  return { name: (name as string | undefined) ?? '', scope };
+}
+
+/** An API token id in a path: a positive whole number. */
+export function parseTokenId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) throw new InvalidInput(`token id ${quoted(raw, 40)} is not a whole number from 1`);
+  return Number(raw);
 }
 
 /** POST /admin/keys: no body, or `{"name": "..."}`. */

@@ -14,7 +14,18 @@ export interface TestCluster extends LocalCluster {
 }
 
 export async function startTestCluster(
-  options: { nodes?: number; gatewayEnv?: NodeJS.ProcessEnv; nodeEnv?: NodeJS.ProcessEnv; log?: boolean } = {},
+  options: {
+    nodes?: number;
+    /**
+     * Credentials on the REST API (AUTH on, the default of a real start). Off unless asked: the tests
+     * of the published REST contract run with AUTH=off, as docker-compose.test.yml does. The nodes
+     * keep requiring the cluster token either way (the gateway still sends it).
+     */
+    restAuth?: boolean;
+    gatewayEnv?: NodeJS.ProcessEnv;
+    nodeEnv?: NodeJS.ProcessEnv;
+    log?: boolean;
+  } = {},
 ): Promise<TestCluster> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'objstore-cluster-'));
@@ -26,7 +37,7 @@ export async function startTestCluster(
       gatewayPort: 0,
       nodePorts: Array.from({ length: options.nodes ?? 6 }, () => 0),
       databaseUrl: db.url,
-      gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...options.gatewayEnv },
+      gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...(options.restAuth ? {} : { AUTH: 'off' }), ...options.gatewayEnv },
       nodeEnv: { DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...options.nodeEnv },
       log: (line) => (options.log ? console.log(line) : lines.push(line)),
     });

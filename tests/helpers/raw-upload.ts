@@ -484,6 +484,7 @@ export async function startGatewayProcess(options: {
       DATA_DIR: options.dataDir,
       CLUSTER_TOKEN: clusterToken,
       HEALTH_INTERVAL_MS: '500',
+      AUTH: 'off', // the published REST contract; the cluster token is still sent to the nodes
       ...options.env,
     },
     /gateway listening on http:\/\/[^\s]+:(\d+)/,
