@@ -79,10 +79,11 @@ async function findCaller(req: Request, options: RestAuthOptions, clusterToken: 
     return { kind: 'token', tokenId: token.id, scope: token.scope };
   }
   if (bearer.kind === 'malformed') throw unauthenticated(`the Authorization header is not "Bearer <token>"; ${HOW}`);
+  if (bearer.kind === 'other' && !bearer.scheme.startsWith('AWS4-')) {
+    throw unauthenticated(`the Authorization scheme ${JSON.stringify(bearer.scheme)} is not accepted; ${HOW}`);
+  }
   const signed = await signedCaller(req, options);
-  if (signed) return signed;
-  if (bearer.kind === 'other') throw unauthenticated(`the Authorization scheme ${JSON.stringify(bearer.scheme)} is not accepted; ${HOW}`);
-  return { kind: 'anonymous' };
+  return signed ?? { kind: 'anonymous' };
 }
 
 export function authenticateRest(options: RestAuthOptions): RequestHandler {

@@ -9,6 +9,8 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 export interface TestCluster extends LocalCluster {
   db: TestDatabase;
   dataDir: string;
+  /** Every line the processes printed so far (the launcher's log, process names in front). */
+  output(): string;
   /** Stops every process, drops the database and removes the data folder. */
   destroy(): Promise<void>;
 }
@@ -39,7 +41,10 @@ export async function startTestCluster(
       databaseUrl: db.url,
       gatewayEnv: { HEALTH_INTERVAL_MS: '500', ...(options.restAuth ? {} : { AUTH: 'off' }), ...options.gatewayEnv },
       nodeEnv: { DISK_RESERVE_BYTES: String(64 * 1024 * 1024), ...options.nodeEnv },
-      log: (line) => (options.log ? console.log(line) : lines.push(line)),
+      log: (line) => {
+        if (options.log) console.log(line);
+        lines.push(line);
+      },
     });
   } catch (err) {
     // A cluster that did not start leaves neither its database nor its folder behind.
@@ -51,6 +56,7 @@ export async function startTestCluster(
     ...cluster,
     db,
     dataDir,
+    output: () => lines.join('\n'),
     async destroy() {
       await cluster.stop();
       await db.drop();

@@ -53,6 +53,8 @@ export interface RawUploadOptions {
    * for the connection to be closed after it (`Connection: close`), as one-shot clients do.
    */
   keepAlive?: boolean;
+  /** More request headers (Authorization). */
+  headers?: Record<string, string>;
 }
 
 export interface RawUploadResult {
@@ -88,7 +90,7 @@ export function multipartFraming(filename: string, contentType: string): { bound
 /** POST /files with a multipart body streamed block by block, watching for an early answer. */
 export function rawUpload(options: RawUploadOptions): Promise<RawUploadResult> {
   const { boundary, head, tail } = multipartFraming(options.filename ?? 'test.bin', options.contentType ?? 'application/octet-stream');
-  const headers: Record<string, string> = { 'Content-Type': `multipart/form-data; boundary=${boundary}` };
+  const headers: Record<string, string> = { 'Content-Type': `multipart/form-data; boundary=${boundary}`, ...options.headers };
   if (!options.chunked) headers['Content-Length'] = String(head.length + options.declaredSize + tail.length);
   const started = Date.now();
   const agent = options.keepAlive ? new Agent({ keepAlive: true, maxSockets: 1 }) : false;
@@ -249,14 +251,18 @@ export function downloadSha256(url: string, timeoutMs = 120_000): Promise<Downlo
 /** A JSON request with a bounded wait; `json` is null when the body is not JSON, `status` 0 when nothing answered. */
 export async function api(
   url: string,
-  init: { method?: string; body?: unknown; timeoutMs?: number } = {},
+  init: { method?: string; body?: unknown; timeoutMs?: number; token?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; json: any; text: string; ms: number; headers: Record<string, string> }> {
   const started = Date.now();
   let res: Response;
   try {
     res = await fetch(url, {
       method: init.method ?? 'GET',
-      headers: init.body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: {
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(init.token === undefined ? {} : { Authorization: `Bearer ${init.token}` }),
+        ...init.headers,
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
       signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
     });
