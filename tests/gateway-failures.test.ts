@@ -272,7 +272,7 @@ describe('PostgreSQL down', () => {
       gatewayPort: 0,
       nodePorts: [0, 0, 0, 0, 0, 0],
       databaseUrl: db!.url,
-      gatewayEnv: { HEALTH_INTERVAL_MS: '500' },
+      gatewayEnv: { HEALTH_INTERVAL_MS: '500', AUTH: 'off' }, // the published REST contract
       nodeEnv: { DISK_RESERVE_BYTES: String(64 * MiB) },
       log: () => undefined,
     });

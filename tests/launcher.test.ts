@@ -353,7 +353,7 @@ describe('npm start launcher', () => {
     expect(shutdownOutput).not.toMatch(/restarting|started \(pid/);
   }, 180_000);
 
-  it('creates DATA_DIR/cluster.token (0600) at the first start, hands it to the nodes and the gateway, reuses it at the next start; CLUSTER_TOKEN wins', async () => {
+  it('creates DATA_DIR/cluster.token and DATA_DIR/api.token (0600) at the first start, prints the API token then only, hands the cluster token to the nodes and the gateway, reuses both at the next start; CLUSTER_TOKEN wins', async () => {
     const db = await createTestDatabase();
     undo.push(() => db.drop());
     const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-token-'));
@@ -375,6 +375,10 @@ describe('npm start launcher', () => {
       expect(await nodeHealthCall(address, undefined)).toEqual({ code: status.UNAUTHENTICATED });
       expect(await nodeHealthCall(address, `${t}x`)).toEqual({ code: status.UNAUTHENTICATED });
       expect(launcher.output()).not.toContain(t); // a secret: never printed
+      // The REST API wants the root API token, which the first start generated into the data folder.
+      const apiToken = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim();
+      expect((await fetch(`${url}/files`)).status).toBe(401);
+      expect((await fetch(`${url}/files`, { headers: { Authorization: `Bearer ${apiToken}` } })).status).toBe(200);
       expect(await terminate(launcher, 30_000)).toBe(0);
       return launcher.output();
     };
@@ -385,12 +389,17 @@ describe('npm start launcher', () => {
     const made = await stat(tokenFile);
     expect(made.mode & 0o777).toBe(0o600);
     expect(first).toContain(`cluster token  ${tokenFile} (created now, mode 0600)`);
+    const apiToken = (await readFile(join(dataDir, 'api.token'), 'utf8')).trim();
+    expect(first).toContain(`API token      ${apiToken}\n`);
+    expect((await stat(join(dataDir, 'api.token'))).mode & 0o777).toBe(0o600);
 
     const second = await runOnce(env, () => tokenIn(dataDir));
     expect(await tokenIn(dataDir)).toBe(token);
     const kept = await stat(tokenFile);
     expect([kept.ino, kept.mtimeMs]).toEqual([made.ino, made.mtimeMs]);
     expect(second).toContain(`cluster token  ${tokenFile} (nodes refuse`);
+    expect(second).toContain(`API token      in ${join(dataDir, 'api.token')}`);
+    expect(second, 'the API token is printed at the first start only').not.toContain(apiToken);
 
     // CLUSTER_TOKEN set: that token, and the file is neither used nor touched.
     const given = randomBytes(24).toString('base64url');

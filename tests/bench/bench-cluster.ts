@@ -1,6 +1,7 @@
 // One cluster for the gateway bench (six storage nodes, a gateway, its own database) with what the
 // bench needs around it: the pids to watch, nodes it can kill and start again, and the last lines
 // the processes logged, to show when something fails.
+import { BENCH_API_TOKEN } from './bench-credentials.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
@@ -79,6 +80,7 @@ export async function startBenchCluster(
       embeddedPgPort: await freePort(),
       nodeEnv: NODE_ENV,
       gatewayEnv: {
+        API_TOKEN: BENCH_API_TOKEN,
         S3_ROOT_ACCESS_KEY: BENCH_S3_ROOT.accessKeyId,
         S3_ROOT_SECRET_KEY: BENCH_S3_ROOT.secretAccessKey,
         ...gatewayEnv,

@@ -84,10 +84,10 @@ export function multipartFrame(filename: string): MultipartFrame {
 }
 
 /** GETs `url`, hashing the body; returns status, byte count, SHA-256 and seconds. */
-export function getAndHash(url: string): Promise<{ status: number; bytes: number; sha256: string; seconds: number }> {
+export function getAndHash(url: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; sha256: string; seconds: number }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    request(url, (res) => {
+    request(url, { headers }, (res) => {
       const hash = createHash('sha256');
       let bytes = 0;
       res.on('data', (d: Buffer) => {

@@ -11,6 +11,7 @@
 // s3rver, BENCH_RUNS runs), s3-listing (ListObjectsV2 over LISTING_BENCH_KEYS keys, see
 // listing-bench.ts) and heal (a wiped node rebuilt, BENCH_HEAL_GIB of chunks, with foreground
 // transfers during the heal); all seven by default.
+import { BENCH_REST_AUTH } from './bench-credentials.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -266,13 +267,16 @@ async function measureLatency(bc: BenchCluster): Promise<PartResult> {
       rows.push([label, `${median(t).toFixed(1)} / ${percentile(t, 99).toFixed(1)} ms`, target]);
     };
     const url = bc.url;
-    await latency('metadata', 'p99 < 50 ms', LATENCY_SAMPLES, (i) => fetch(`${url}/files/${small[i % small.length]}/metadata`));
-    await latency('list page 1', '', LATENCY_SAMPLES, () => fetch(`${url}/files?page=1&per_page=20`));
+    await latency('metadata', 'p99 < 50 ms', LATENCY_SAMPLES, (i) => fetch(`${url}/files/${small[i % small.length]}/metadata`, { headers: BENCH_REST_AUTH }));
+    // What checking an API token costs (one indexed query): the open probe with and without one.
+    await latency('/livez, no token', '(baseline)', LATENCY_SAMPLES, () => fetch(`${url}/livez`));
+    await latency('/livez, token checked', '', LATENCY_SAMPLES, () => fetch(`${url}/livez`, { headers: BENCH_REST_AUTH }));
+    await latency('list page 1', '', LATENCY_SAMPLES, () => fetch(`${url}/files?page=1&per_page=20`, { headers: BENCH_REST_AUTH }));
     await latency(`list keyset, row ${LIST_ROWS - 40}`, 'as fast as page 1', LATENCY_SAMPLES, () =>
-      fetch(`${url}/files?limit=20&cursor=${cursor}`),
+      fetch(`${url}/files?limit=20&cursor=${cursor}`, { headers: BENCH_REST_AUTH }),
     );
-    await latency('list offset page 5000', '(for comparison)', 50, () => fetch(`${url}/files?page=5000&per_page=20`));
-    await latency('delete 64 KiB file', '', small.length, (i) => fetch(`${url}/files/${small[i]}`, { method: 'DELETE' }));
+    await latency('list offset page 5000', '(for comparison)', 50, () => fetch(`${url}/files?page=5000&per_page=20`, { headers: BENCH_REST_AUTH }));
+    await latency('delete 64 KiB file', '', small.length, (i) => fetch(`${url}/files/${small[i]}`, { method: 'DELETE', headers: BENCH_REST_AUTH }));
   } finally {
     await db.end();
   }

@@ -1,7 +1,8 @@
 // Uploads, downloads and deletes through a bench cluster's gateway, each checked: the upload must
 // be stored whole with the cluster's k and m, the download must give back every byte.
+import { BENCH_REST_AUTH } from './bench-credentials.js';
 import { randomBytes } from 'node:crypto';
-import type { BenchCluster } from './bench-cluster.js';
+import { type BenchCluster } from './bench-cluster.js';
 import { getAndHash, MiB, multipartFrame, patternBlocks, postStream } from './bench-support.js';
 
 const SEED = randomBytes(MiB);
@@ -24,7 +25,7 @@ export async function uploadToGateway(bc: BenchCluster, size: number): Promise<S
   const frame = multipartFrame(`bench-${size}.bin`);
   const res = await postStream(
     `${bc.url}/files`,
-    { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(size) },
+    { 'Content-Type': frame.contentType, 'Content-Length': frame.contentLength(size), ...BENCH_REST_AUTH },
     patternBlocks(size, SEED),
     frame.prefix,
     frame.suffix,
@@ -40,7 +41,7 @@ export async function uploadToGateway(bc: BenchCluster, size: number): Promise<S
 
 /** Downloads and checks every byte (size and SHA-256); returns the seconds taken. */
 export async function downloadFromGateway(bc: BenchCluster, file: StoredFile): Promise<number> {
-  const got = await getAndHash(`${bc.url}/files/${file.fileId}`);
+  const got = await getAndHash(`${bc.url}/files/${file.fileId}`, BENCH_REST_AUTH);
   if (got.status !== 200 || got.bytes !== file.size || got.sha256 !== file.checksum) {
     throw new Error(`${bc.label}: download gave status ${got.status}, ${got.bytes} bytes, sha256 ${got.sha256.slice(0, 12)}…`);
   }
@@ -48,7 +49,7 @@ export async function downloadFromGateway(bc: BenchCluster, file: StoredFile): P
 }
 
 export async function deleteFromGateway(bc: BenchCluster, file: StoredFile): Promise<void> {
-  const res = await fetch(`${bc.url}/files/${file.fileId}`, { method: 'DELETE' });
+  const res = await fetch(`${bc.url}/files/${file.fileId}`, { method: 'DELETE', headers: BENCH_REST_AUTH });
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${bc.label}: delete failed: ${res.status}`);
 }

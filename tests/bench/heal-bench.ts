@@ -3,6 +3,7 @@
 // node is killed, its folder wiped and it is started again empty; the scrubber finds the chunks gone
 // and the healer rebuilds them while the same foreground transfers are measured again. Prints the
 // time to heal, MB/s of rebuilt chunk data, the upload rate of the fill, and the foreground ratios.
+import { BENCH_REST_AUTH } from './bench-credentials.js';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { healForegroundVerdict } from './bench-aims.js';
@@ -25,7 +26,7 @@ interface Redundancy {
 }
 
 const getJson = async <T>(url: string): Promise<T> => {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: BENCH_REST_AUTH });
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };

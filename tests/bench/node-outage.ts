@@ -2,6 +2,7 @@
 // later on the same port, data folder and node id, so that the next run finds the cluster whole.
 // The cluster's own restart stays off: it would bring a node back on its own timer, possibly in the
 // middle of the degraded download being measured; here the bench decides when.
+import { BENCH_REST_AUTH } from './bench-credentials.js';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
@@ -133,7 +134,7 @@ export class NodeOutages {
     const deadline = Date.now() + GATEWAY_SEES_NODES_MS;
     let last = '';
     while (Date.now() < deadline) {
-      const res = await fetch(`${gatewayUrl}/admin/nodes`);
+      const res = await fetch(`${gatewayUrl}/admin/nodes`, { headers: BENCH_REST_AUTH });
       const { nodes } = (await res.json()) as { nodes: NodeJson[] };
       last = nodes.map((n) => `${n.address} ${n.status}`).join(', ');
       const seenAgain = (n: NodeJson): boolean => !revived.includes(n.address) || Date.parse(n.last_seen_at ?? '') > since;
