@@ -37,6 +37,10 @@ import { randomUUID } from 'node:crypto';
 import { ApiTokens } from './auth/api-tokens.js';
 import { ensureRootToken, rootTokenBanner } from './auth/root-token.js';
 import { TokenStore } from './metadata/token-store.js';
+import { ConsistencyStore } from './metadata/consistency-store.js';
+import { ConsistencyChecker } from './cluster/consistency-check.js';
+import { systemStatus } from './ops/system-status.js';
+import { readFile } from 'node:fs/promises';
 
 export interface GatewayServer {
   port: number;
@@ -102,6 +106,15 @@ async function startApiTokens(config: GatewayConfig, metadata: Metadata): Promis
   return new ApiTokens(store);
 }
 
+/** The version in package.json (dist/gateway/ is two levels under the package root). */
+async function packageVersion(): Promise<string> {
+  try {
+    return (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
@@ -156,7 +169,18 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
   // One bound for the uploads of both APIs: they share the memory and the nodes.
   const uploadSlots = new UploadSlots(config.maxUploads);
+  const consistencyStore = new ConsistencyStore(metadata.pool);
+  const checker = new ConsistencyChecker(consistencyStore, metadata, repair, registry, deleter, {
+    orphanGraceMs: config.orphanGraceMs,
+    claimant,
+    healQueued: () => healer.nudge(),
+  });
+  const version = await packageVersion();
+  const startedAt = new Date();
   const app = createApp({
+    status: () =>
+      systemStatus({ version, startedAt, pool: metadata.pool, metadata, registry, repair, healer, janitor, consistency: consistencyStore, scrubIntervalMs: config.scrubIntervalMs }),
+    consistency: { checker, store: consistencyStore },
     uploadSlots,
     metadata,
     registry,

@@ -18,6 +18,8 @@ export interface JanitorReport {
 export class Janitor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<JanitorReport> | null = null;
+  /** The last pass that ended, for the status page. */
+  last: { at: Date; report?: JanitorReport; error?: string } | null = null;
 
   constructor(
     private readonly metadata: Metadata,
@@ -42,7 +44,18 @@ export class Janitor {
 
   /** One pass; concurrent callers share the pass in progress. */
   runOnce(): Promise<JanitorReport> {
-    this.running ??= this.pass().finally(() => (this.running = null));
+    this.running ??= this.pass()
+      .then(
+        (report) => {
+          this.last = { at: new Date(), report };
+          return report;
+        },
+        (err: unknown) => {
+          this.last = { at: new Date(), error: (err as Error).message };
+          throw err;
+        },
+      )
+      .finally(() => (this.running = null));
     return this.running;
   }
 

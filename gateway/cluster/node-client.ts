@@ -57,6 +57,17 @@ export class NodeClient {
     );
   }
 
+  /** The size of a stored chunk (from its header), or null when the node does not hold it. */
+  statChunk(chunkId: string): Promise<{ size: number } | null> {
+    return new Promise((resolve, reject) =>
+      this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
+        if (!err && res) resolve({ size: Number(res.size) });
+        else if (err?.code === status.NOT_FOUND) resolve(null);
+        else reject(err);
+      }),
+    );
+  }
+
   /** 'deleted', or 'absent' when the node does not hold the chunk (deletion is idempotent). */
   deleteChunk(chunkId: string): Promise<'deleted' | 'absent'> {
     return new Promise((resolve, reject) =>
