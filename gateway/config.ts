@@ -6,6 +6,7 @@ import { parseNodeAddress } from '../proto/node-address.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
+import { loadGatewayTls, type GatewayTls } from './tls-settings.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -56,6 +57,7 @@ export interface GatewayConfig {
   s3RootKey: RootKeySetting | undefined; // S3_ROOT_ACCESS_KEY and S3_ROOT_SECRET_KEY; unset: generated once
   keyCacheMs: number; // how long a looked-up access key is reused (a revoke elsewhere applies within it)
   clusterAuth: ClusterAuth; // AUTH and CLUSTER_TOKEN: the token sent on every call to a storage node
+  tls: GatewayTls; // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
 }
 
 export class ConfigError extends Error {}
@@ -97,6 +99,12 @@ function s3RootKey(env: NodeJS.ProcessEnv): RootKeySetting | undefined {
   const secretProblem = secretKeyProblem(secret);
   if (secretProblem) throw new ConfigError(`S3_ROOT_SECRET_KEY ${secretProblem}`);
   return { accessKeyId, secret };
+}
+
+function tls(env: NodeJS.ProcessEnv): GatewayTls {
+  const parsed = loadGatewayTls(env);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.value;
 }
 
 /** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
@@ -174,6 +182,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     serverKey: serverKey(env),
     s3RootKey: s3RootKey(env),
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
+    tls: tls(env),
     clusterAuth: clusterAuth(env),
   };
   return config;
