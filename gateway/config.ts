@@ -7,6 +7,7 @@ import { apiTokenProblem } from './auth/api-token-format.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
+import { loadGatewayTls, type GatewayTls } from './tls-settings.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -60,6 +61,7 @@ export interface GatewayConfig {
   // (clusterAuth.enabled is also whether REST requests need credentials)
   apiToken: string | undefined; // API_TOKEN: the root API token; unset: DATA_DIR/api.token (created at first start)
   metricsAuth: boolean; // METRICS_AUTH=on: GET /metrics needs a read token too
+  tls: GatewayTls; // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +118,12 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (!raw) return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be "on" or "off"`);
+}
+
+function tls(env: NodeJS.ProcessEnv): GatewayTls {
+  const parsed = loadGatewayTls(env);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.value;
 }
 
 /** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
@@ -195,6 +203,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
     apiToken: apiToken(env),
     metricsAuth: onOff(env, 'METRICS_AUTH', false),
+    tls: tls(env),
     clusterAuth: clusterAuth(env),
   };
   return config;

@@ -41,10 +41,13 @@ import { ConsistencyStore } from './metadata/consistency-store.js';
 import { ConsistencyChecker } from './cluster/consistency-check.js';
 import { systemStatus } from './ops/system-status.js';
 import { readFile } from 'node:fs/promises';
+import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
 
 export interface GatewayServer {
   port: number;
   s3Port: number;
+  /** 'https' when TLS_CERT/TLS_KEY are set (both servers), else 'http'. */
+  scheme: 'http' | 'https';
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -127,7 +130,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     config.nodeTimeoutMs,
     { failures: config.breakerFailures, recoveries: config.breakerRecoveries },
     config.nodeDeadAfterMs,
-    { clusterToken: config.clusterAuth.token },
+    { clusterToken: config.clusterAuth.token, credentials: nodeChannelCredentials(config.tls.nodes) },
   );
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
@@ -211,9 +214,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     domains: config.s3Domains,
     limits,
     uploadSlots,
+    tls: config.tls.https,
   });
 
-  const server: Server = createRestServer(app, limits);
+  const server: Server = createRestServer(app, limits, config.tls.https);
   for (const [listener, port] of [
     [server, config.port],
     [s3, config.s3Port],
@@ -227,6 +231,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   return {
     port: (server.address() as AddressInfo).port,
     s3Port: (s3.address() as AddressInfo).port,
+    scheme: config.tls.https ? 'https' : 'http',
     databaseUrl,
     async stop() {
       janitor.stop();

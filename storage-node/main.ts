@@ -25,6 +25,10 @@ async function main(): Promise<void> {
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);
+  if (config.tls) {
+    const clients = config.tls.clientCa ? 'client certificates required (TLS_CLIENT_CA)' : 'no client certificates asked for';
+    console.log(`storage-node ${config.nodeId}: gRPC over TLS (TLS_CERT), ${clients}`);
+  }
   const warning = bindWarning(config);
   if (warning) console.warn(`storage-node ${config.nodeId}: WARNING: ${warning}`);
   let announcer: Announcer | undefined;
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
       address,
       intervalMs: config.join.intervalMs,
       clusterToken: config.auth.token,
+      ca: config.join.ca,
       log: (line) => console.log(`storage-node ${config.nodeId}: ${line}`),
     });
     announcer.start();

@@ -1,6 +1,6 @@
 // The storage nodes known to this gateway: their clients, periodic health probes, a circuit breaker
 // per node, and the figures placement needs (bytes held, bytes promised to uploads in flight).
-import { status } from '@grpc/grpc-js';
+import { credentials, status, type ChannelCredentials } from '@grpc/grpc-js';
 import { CircuitBreaker, type BreakerSettings } from './circuit-breaker.js';
 import { NodeClient } from './node-client.js';
 import type { Metadata, NodeRow } from '../metadata/metadata.js';
@@ -23,6 +23,8 @@ export interface RegistryOptions {
   clusterToken?: string;
   /** How long a registration waits for HealthCheck at a new address. */
   registrationProbeMs?: number;
+  /** Of every client, the registration probe's too (NODE_TLS_CA: TLS); unset: plain HTTP/2. */
+  credentials?: ChannelCredentials;
 }
 
 export interface NodeState {
@@ -73,13 +75,16 @@ export class NodeRegistry implements NodeAccess {
   ) {
     this.clusterToken = options.clusterToken;
     this.registrationProbeMs = options.registrationProbeMs ?? REGISTRATION_PROBE_MS;
+    this.credentials = options.credentials ?? credentials.createInsecure();
   }
 
   private readonly clusterToken: string | undefined;
   private readonly registrationProbeMs: number;
+  private readonly credentials: ChannelCredentials;
 
+  /** Every client to a node is made here, so all carry the token and the credentials. */
   private newClient(id: number, address: string, timeoutMs = this.timeoutMs): NodeClient {
-    return new NodeClient(id, address, timeoutMs, this.clusterToken);
+    return new NodeClient(id, address, timeoutMs, this.clusterToken, this.credentials);
   }
 
   private readonly startedAt = Date.now();
