@@ -27,7 +27,7 @@ beforeAll(async () => {
     },
   });
   for (let i = 0; i < 5; i++) {
-    const data = randomBytes(3 * MiB + i * 1000);
+    const data = randomBytes(3 * MiB + 1000 + i * 1000); // 4 data chunks and 2 parity each
     const r = await uploadBuffer(c.gatewayUrl, data, `consistency-${i}.bin`);
     expect(r.status, r.text).toBe(201);
     files.push({ id: r.json.file_id, sha256: createHash('sha256').update(data).digest('hex') });
