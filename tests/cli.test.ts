@@ -152,7 +152,9 @@ describe('objstore status, nodes, redundancy, heal, consistency', () => {
     const found = await cli(['consistency', 'check']);
     expect(found.code, found.err).toBe(4);
     expect(found.out).toMatch(new RegExp(`missing_chunk\\s+${file.file_id}\\s+${row.chunk_id.replace('.', '\\.')}`));
-    const repaired = await json(['consistency', 'check', '--repair']);
+    const repairRun = await cli(['--json', 'consistency', 'check', '--repair']);
+    expect(repairRun.code, 'findings, even repaired, are exit code 4').toBe(4);
+    const repaired = JSON.parse(repairRun.out);
     expect(repaired.report.findings.map((f: { repair: string }) => f.repair)).toEqual(['heal queued']);
 
     const deadline = Date.now() + 60_000;
