@@ -120,7 +120,7 @@ export class AlertWatcher {
       this.deps.alerts.emit({
         event: 'disk_fill',
         subject: node.address,
-        message: `the disk of storage node ${node.id} at ${node.address} is ${(fill * 100).toFixed(1)}% full (ALERT_DISK_FILL ${(this.options.diskFill * 100).toFixed(1)}%)`,
+        message: `the disk of storage node ${node.id} at ${node.address} is ${(fill * 100).toFixed(1)}% full (ALERT_DISK_FILL ${this.options.diskFill})`,
         details: {
           node_id: node.id,
           address: node.address,
