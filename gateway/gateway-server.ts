@@ -42,6 +42,7 @@ import { ConsistencyChecker } from './cluster/consistency-check.js';
 import { systemStatus } from './ops/system-status.js';
 import { readFile } from 'node:fs/promises';
 import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
+import { startAlerts } from './alerts/start-alerts.js';
 
 export interface GatewayServer {
   port: number;
@@ -132,6 +133,9 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     config.nodeDeadAfterMs,
     { clusterToken: config.clusterAuth.token, credentials: nodeChannelCredentials(config.tls.nodes) },
   );
+  const repair = new RepairStore(metadata.pool);
+  // Before the registry's first probes, so that a node down at start is reported.
+  const alerts = startAlerts(config.alerts, { registry, repair, databaseUrl });
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
   const objectStore = new ObjectStore(metadata.pool, config.deleteGraceMs);
@@ -143,7 +147,6 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     if (!coders.has(key)) coders.set(key, new ErasureCoder(k, m));
     return coders.get(key)!;
   };
-  const repair = new RepairStore(metadata.pool);
   const activity = new ForegroundActivity();
   const claimant = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const healer = new Healer(metadata, repair, registry, deleter, coder, {
@@ -169,7 +172,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const rebalancer = new Rebalancer(metadata, repair, registry, () => healer.nudge(), config.repairPollMs);
   const fileUploads = new FileUploads(config, metadata, registry, deleter, coder, healer);
   const uploads = new UploadService(fileUploads, metadata, activity);
-  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
+  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity, alerts.unreadableRead);
   // One bound for the uploads of both APIs: they share the memory and the nodes.
   const uploadSlots = new UploadSlots(config.maxUploads);
   const consistencyStore = new ConsistencyStore(metadata.pool);
@@ -234,6 +237,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     scheme: config.tls.https ? 'https' : 'http',
     databaseUrl,
     async stop() {
+      alerts.stop(); // at once: a webhook that hangs does not hold the stop
       janitor.stop();
       rebalancer.stop();
       await scrubber.stop();

@@ -41,6 +41,9 @@ export interface NodeState {
   error: string | null;
 }
 
+/** Told of every change of a node's status (alerts); called synchronously, so it must be quick and not throw. */
+export type NodeStatusListener = (state: NodeState, previous: NodeState['status']) => void;
+
 /** What the data path needs to know about nodes, and tells back about them. */
 export interface NodeAccess {
   clientFor(nodeId: number, address: string): NodeClient;
@@ -64,6 +67,7 @@ export class NodeRegistry implements NodeAccess {
   /** Nodes being removed: no new placements on them meanwhile. */
   private readonly leaving = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly statusListeners: NodeStatusListener[] = [];
 
   constructor(
     private readonly metadata: Metadata,
@@ -99,6 +103,23 @@ export class NodeRegistry implements NodeAccess {
   stop(): void {
     clearInterval(this.timer);
     for (const c of this.clients.values()) c.close();
+  }
+
+  onStatusChange(listener: NodeStatusListener): void {
+    this.statusListeners.push(listener);
+  }
+
+  private setStatus(state: NodeState, next: NodeState['status']): void {
+    const previous = state.status;
+    state.status = next;
+    if (previous === next) return;
+    for (const listener of this.statusListeners) {
+      try {
+        listener(state, previous);
+      } catch {
+        // A listener's failure is not the registry's: the status is recorded either way.
+      }
+    }
   }
 
   /** Picks up nodes registered, moved or removed elsewhere, and probes every node once. */
@@ -168,13 +189,13 @@ export class NodeRegistry implements NodeAccess {
         lastSeenAt: new Date(),
         error: breaker.open ? 'recovering: waiting for more good probes' : h.status === 'healthy' ? null : `node reports ${h.status}`,
       });
-      state.status = breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space';
+      this.setStatus(state, breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space');
     } catch (err) {
       failure = err;
       breaker.failure();
       state.error = err instanceof Error ? err.message : String(err);
       // One missed probe is not an outage; the breaker decides when the node counts as down.
-      if (breaker.open || state.status === 'unknown') state.status = breaker.open ? this.downOrDead(state) : 'unknown';
+      if (breaker.open || state.status === 'unknown') this.setStatus(state, breaker.open ? this.downOrDead(state) : 'unknown');
     }
     await this.metadata
       .recordNodeHealth(id, {
@@ -328,7 +349,7 @@ export class NodeRegistry implements NodeAccess {
     breaker.failure();
     const state = this.states.get(nodeId);
     if (state && breaker.open) {
-      state.status = this.downOrDead(state);
+      this.setStatus(state, this.downOrDead(state));
       state.error = err instanceof Error ? err.message : String(err);
     }
   }

@@ -6,6 +6,7 @@ import type { ErasureCoder } from '../data/erasure-code.js';
 import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
 import type { ForegroundActivity } from './foreground-activity.js';
+import { StorageUnavailable } from '../data/storage-unavailable.js';
 
 export class DownloadService {
   constructor(
@@ -15,10 +16,15 @@ export class DownloadService {
     private readonly stallMs: number,
     private readonly heals: HealRequests,
     private readonly activity: ForegroundActivity,
+    /** Told of a read that found too few readable chunks (alerts); must return at once. */
+    private readonly onUnreadable: (fileId: string, message: string) => void = () => undefined,
   ) {}
 
   read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
-    return this.activity.during(() => this.readRange(file, chunks, start, end, sink));
+    return this.activity.during(() => this.readRange(file, chunks, start, end, sink)).catch((err: unknown) => {
+      if (err instanceof StorageUnavailable) this.onUnreadable(file.id, err.message);
+      throw err;
+    });
   }
 
   private readRange(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
