@@ -122,7 +122,7 @@ async function packageVersion(): Promise<string> {
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
-  const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
+  const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs, queryTimeoutMs: config.dbQueryTimeoutMs }));
   await migrateWithRetry(metadata);
   const accessKeys = await startAccessKeys(config, metadata);
   const apiTokens = await startApiTokens(config, metadata);

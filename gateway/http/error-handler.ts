@@ -30,7 +30,7 @@ export function toApiError(err: unknown): ApiError {
     });
   }
   if (isDatabaseUnavailable(err)) {
-    return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`);
+    return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`, { 'Retry-After': '2' });
   }
   if (err instanceof URIError) {
     // The router decodes path parameters: a % not followed by two hex digits, or bytes that are not UTF-8.
