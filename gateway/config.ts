@@ -4,6 +4,7 @@ import { BLOCK_SIZE } from '../proto/block-checksums.js';
 import { parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 import { apiTokenProblem } from './auth/api-token-format.js';
+import { parseLogLevel, type LogLevel } from '../proto/log.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
@@ -63,7 +64,8 @@ export interface GatewayConfig {
   // (clusterAuth.enabled is also whether REST requests need credentials)
   apiToken: string | undefined; // API_TOKEN: the root API token; unset: DATA_DIR/api.token (created at first start)
   metricsAuth: boolean; // METRICS_AUTH=on: GET /metrics needs a read token too
-  tls: GatewayTls; // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
+  tls: GatewayTls;
+  logLevel: LogLevel; // LOG_LEVEL // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
   alerts: AlertSettings;
 }
 
@@ -129,6 +131,12 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (!raw) return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be "on" or "off"`);
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const parsed = parseLogLevel(env.LOG_LEVEL);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.level;
 }
 
 function tls(env: NodeJS.ProcessEnv): GatewayTls {
@@ -236,6 +244,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     apiToken: apiToken(env),
     metricsAuth: onOff(env, 'METRICS_AUTH', false),
     tls: tls(env),
+    logLevel: logLevel(env),
     alerts: alertSettings(env),
     clusterAuth: clusterAuth(env),
   };

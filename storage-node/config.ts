@@ -5,6 +5,7 @@ import { isLoopbackHost, parseClusterAuth, type ClusterAuth } from '../proto/clu
 import type { NodeTlsServer } from '../proto/grpc-credentials.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 import { fileSetting, loadCaFile, loadKeyPair } from '../proto/tls-files.js';
+import { parseLogLevel, type LogLevel } from '../proto/log.js';
 
 export interface NodeConfig {
   host: string;
@@ -21,6 +22,14 @@ export interface NodeConfig {
   auth: ClusterAuth;
   /** TLS_CERT and TLS_KEY (and TLS_CLIENT_CA: client certificates required); unset: plain HTTP/2. */
   tls: NodeTlsServer | undefined;
+  /** LOG_LEVEL; every call is logged at debug. */
+  logLevel: LogLevel;
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const parsed = parseLogLevel(env.LOG_LEVEL);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.level;
 }
 
 export interface JoinConfig {
@@ -144,6 +153,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),
     tls: tls(env),
+    logLevel: logLevel(env),
     auth: clusterAuth(env),
   };
 }

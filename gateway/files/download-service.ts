@@ -7,6 +7,7 @@ import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
 import type { ForegroundActivity } from './foreground-activity.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
+import { log } from '../../proto/log.js';
 
 export class DownloadService {
   constructor(
@@ -33,7 +34,7 @@ export class DownloadService {
       coder: this.coder,
       stallMs: this.stallMs,
       onFault: (chunk, fault, message) => {
-        console.error(`gateway: degraded read of ${file.id}: ${message} (${fault})`);
+        log.warn(`degraded read of ${file.id}: ${message} (${fault})`, { fileId: file.id });
         void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
         this.heals.request(file.id, [chunk.chunk_number], `degraded read: ${fault}`);
       },

@@ -6,6 +6,7 @@ import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
 import { ApiError } from './api-error.js';
 import { logSafeUrl } from './log-safe-url.js';
+import { log } from '../../proto/log.js';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
 
@@ -88,7 +89,7 @@ function finishUnreadBody(req: Request, res: Response): void {
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const apiError = toApiError(err);
   // Server failures are logged; a refusal by a limit (MAX_UPLOADS) is the gateway working as meant.
-  if (apiError.status >= 500 && apiError.code !== 'TooManyUploads') console.error(`gateway: ${req.method} ${logSafeUrl(req.originalUrl)}:`, err);
+  if (apiError.status >= 500 && apiError.code !== 'TooManyUploads') log.error(`${req.method} ${logSafeUrl(req.originalUrl)}: ${apiError.code}`, { err });
   if (res.headersSent) {
     res.destroy();
     return;
