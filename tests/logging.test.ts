@@ -27,10 +27,20 @@ const records = (text: string): Array<Record<string, any>> =>
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, any>);
 
+/** The records of `output` once `enough` says they are all there: lines cross a pipe after the answer. */
+async function recordsOnce(output: () => string, enough: (rs: Array<Record<string, any>>) => boolean): Promise<Array<Record<string, any>>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const rs = records(output());
+    if (enough(rs) || Date.now() > deadline) return rs;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('log lines', () => {
   it('are JSON with time, level, role and pid; a node names itself', async () => {
     await api(`${c.gatewayUrl}/health`);
-    const gateway = records(gatewayLog());
+    const gateway = await recordsOnce(gatewayLog, (rs) => rs.some((r) => r.path === '/health'));
     expect(gateway.length).toBeGreaterThan(0);
     for (const r of gateway) {
       expect(r).toMatchObject({ role: 'gateway', pid: c.gateway.child.pid });
@@ -48,10 +58,12 @@ describe('log lines', () => {
     const up = await rawUpload({ url: c.gatewayUrl, blocks: [randomBytes(3 * 1024 * 1024 + 5)], declaredSize: 3 * 1024 * 1024 + 5, headers: { 'X-Request-Id': id }, timeoutMs: 60_000 });
     expect(up.status, up.text).toBe(201);
     expect(up.headers!['x-request-id']).toBe(id);
-    const access = records(gatewayLog()).find((r) => r.msg === 'request' && r.reqId === id);
+    const access = (await recordsOnce(gatewayLog, (rs) => rs.some((r) => r.reqId === id))).find((r) => r.msg === 'request' && r.reqId === id);
     expect(access).toMatchObject({ method: 'POST', route: '/files', status: 201 });
     // Six chunks (4 data, 2 parity), one PutChunk on each node, each logged with the id.
-    const calls = nodeLogs.flatMap((l) => records(l()).filter((r) => r.msg === 'rpc' && r.reqId === id));
+    const calls = (await Promise.all(nodeLogs.map((l) => recordsOnce(l, (rs) => rs.some((r) => r.reqId === id))))).flatMap((rs) =>
+      rs.filter((r) => r.msg === 'rpc' && r.reqId === id),
+    );
     expect(calls.map((r) => r.rpc)).toEqual(Array(6).fill('PutChunk'));
     expect(new Set(calls.map((r) => r.node)).size).toBe(6);
     expect(calls.every((r) => r.role === 'storage-node' && r.code === 'OK')).toBe(true);
@@ -59,6 +71,7 @@ describe('log lines', () => {
     const down = await fetch(`${c.gatewayUrl}/files/${up.json.file_id}`, { headers: { 'X-Request-Id': `${id}-get` } });
     await down.arrayBuffer();
     expect(down.headers.get('x-request-id')).toBe(`${id}-get`);
+    await new Promise((r) => setTimeout(r, 500)); // the nodes' lines cross their pipes
     const reads = nodeLogs.flatMap((l) => records(l()).filter((r) => r.reqId === `${id}-get`));
     expect(reads.length).toBeGreaterThanOrEqual(4); // the data chunks at least
     expect(reads.every((r) => r.rpc === 'GetChunk')).toBe(true);
@@ -69,12 +82,12 @@ describe('log lines', () => {
       const r = await api(`${c.gatewayUrl}/files`, { headers: given === undefined ? {} : { 'X-Request-Id': given } });
       const made = r.headers['x-request-id']!;
       expect(made).toMatch(/^[0-9a-f-]{36}$/);
-      expect(records(gatewayLog()).some((l) => l.reqId === made && l.msg === 'request')).toBe(true);
+      expect((await recordsOnce(gatewayLog, (rs) => rs.some((l) => l.reqId === made))).some((l) => l.reqId === made && l.msg === 'request')).toBe(true);
     }
     const s3 = await fetch(`${c.s3Url}/`);
     const s3Id = s3.headers.get('x-amz-request-id')!;
     await s3.arrayBuffer();
-    expect(records(gatewayLog()).find((l) => l.reqId === s3Id)).toMatchObject({ api: 's3', msg: 'request', status: 403 });
+    expect((await recordsOnce(gatewayLog, (rs) => rs.some((l) => l.reqId === s3Id))).find((l) => l.reqId === s3Id)).toMatchObject({ api: 's3', msg: 'request', status: 403 });
   });
 
   it('the launcher shows them one readable line each, named by process', () => {
