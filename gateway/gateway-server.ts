@@ -44,6 +44,8 @@ import { systemStatus } from './ops/system-status.js';
 import { readFile } from 'node:fs/promises';
 import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
 import { startAlerts } from './alerts/start-alerts.js';
+import type { ConsoleSettings } from './http/console-routes.js';
+import type { ConsoleSite } from './s3/console-cors.js';
 
 export interface GatewayServer {
   port: number;
@@ -182,6 +184,16 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     claimant,
     healQueued: () => healer.nudge(),
   });
+  // The web console's view of this gateway; the ports are the bound ones once listening (0: any free port).
+  const consoleSettings: ConsoleSettings & ConsoleSite = {
+    auth: config.clusterAuth.enabled,
+    scheme: config.tls.https ? 'https' : 'http',
+    port: config.port,
+    s3Port: config.s3Port,
+    region: config.s3Region,
+    maxFileSize: config.maxFileSize,
+    healthIntervalMs: config.healthIntervalMs,
+  };
   const version = await packageVersion();
   const startedAt = new Date();
   const app = createApp({
@@ -202,6 +214,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     auth: { enabled: config.clusterAuth.enabled, metricsAuth: config.metricsAuth, region: config.s3Region, clusterToken: config.clusterAuth.token },
     rebalanceOnJoin: config.rebalanceOnJoin,
     nodes: { full: config.dataUnits + config.parityUnits, quorum: config.writeQuorum },
+    console: { settings: () => consoleSettings, objects: objectStore },
   });
 
   const limits: ServerLimits = {
@@ -219,6 +232,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     limits,
     uploadSlots,
     tls: config.tls.https,
+    console: () => consoleSettings,
   });
 
   const server: Server = createRestServer(app, limits, config.tls.https);
@@ -231,6 +245,9 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
       listener.listen(port, config.host, resolve);
     });
   }
+
+  consoleSettings.port = (server.address() as AddressInfo).port;
+  consoleSettings.s3Port = (s3.address() as AddressInfo).port;
 
   return {
     port: (server.address() as AddressInfo).port,

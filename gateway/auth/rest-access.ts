@@ -2,8 +2,9 @@
 //
 // Scopes are ordered: a write token may also read, an admin token may do everything. Every route
 // names the scope it needs where it is declared (see http/rest-auth.ts); the only requests that need
-// no credentials are the probes, so that orchestrators and load balancers need no secret, and
-// /metrics unless METRICS_AUTH asks for a token.
+// no credentials are the probes, so that orchestrators and load balancers need no secret, /metrics
+// unless METRICS_AUTH asks for a token, and the web console's page (/console and the files under
+// it), which holds no data: what it fetches needs credentials.
 
 export type Scope = 'read' | 'write' | 'admin';
 export const SCOPES: readonly Scope[] = ['read', 'write', 'admin'];
@@ -19,6 +20,11 @@ export function scopeAllows(held: Scope, needed: Scope): boolean {
   return SCOPES.indexOf(held) >= SCOPES.indexOf(needed);
 }
 
+/** The console's page and its files: /console, /console/ and below (no `..`: the file server refuses it anyway). */
+function isConsolePath(p: string): boolean {
+  return p === '/console' || (p.startsWith('/console/') && !p.split('/').includes('..'));
+}
+
 /**
  * Whether a request may go on without credentials. `path` is req.path (no query). Routing matches
  * paths regardless of case and a trailing slash, so this does too; anything else needs credentials,
@@ -28,5 +34,5 @@ export function isOpenRequest(method: string, path: string, options: { metricsAu
   const m = method.toUpperCase();
   if (m !== 'GET' && m !== 'HEAD') return false;
   const p = path.toLowerCase().replace(/(.)\/$/, '$1');
-  return PROBES.has(p) || (p === '/metrics' && !options.metricsAuth);
+  return PROBES.has(p) || (p === '/metrics' && !options.metricsAuth) || isConsolePath(p);
 }

@@ -41,6 +41,27 @@ export function callerMay(caller: RestCaller, needed: Scope, request: { register
   }
 }
 
+/**
+ * Whether the caller may read or write a bucket's entries through the REST API (GET
+ * /buckets/{bucket}/entries, which the web console lists with). '.files' is the REST API's own
+ * bucket: as for /files. An S3 bucket: an access key by its grants, as on the S3 API; a token only
+ * with the admin scope (tokens are for the REST API's files; an admin token could grant itself a key).
+ */
+export function callerMayOnBucket(caller: RestCaller, bucket: string, access: 'read' | 'write'): boolean {
+  if (bucket === FILES_BUCKET_NAME) return callerMay(caller, access);
+  switch (caller.kind) {
+    case 'trusted':
+      return true;
+    case 'access-key':
+      return can(caller.permissions, bucket, access);
+    case 'token':
+      return caller.scope === 'admin';
+    case 'anonymous':
+    case 'cluster-node':
+      return false;
+  }
+}
+
 /** The caller as a message names it (never a secret). */
 export function describeCaller(caller: RestCaller): string {
   switch (caller.kind) {

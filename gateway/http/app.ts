@@ -25,6 +25,10 @@ import { statusRouter } from './status-routes.js';
 import { consistencyRouter } from './consistency-routes.js';
 import type { ConsistencyChecker } from '../cluster/consistency-check.js';
 import type { ConsistencyStore } from '../metadata/consistency-store.js';
+import type { ObjectStore } from '../metadata/object-store.js';
+import { consoleRouter, type ConsoleSettings } from './console-routes.js';
+import { entriesRouter } from './entries-routes.js';
+import { whoamiRouter } from './whoami-route.js';
 
 export function createApp(deps: {
   metadata: Metadata;
@@ -43,6 +47,8 @@ export function createApp(deps: {
   auth: Omit<RestAuthOptions, 'tokens' | 'keys'>;
   rebalanceOnJoin: boolean;
   nodes: { full: number; quorum: number };
+  /** The web console: what /console/config.json tells the page; S3 buckets for its listings. */
+  console: { settings: () => ConsoleSettings; objects: ObjectStore };
 }): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -68,6 +74,9 @@ export function createApp(deps: {
   app.use(statusRouter(deps.status));
   app.use(consistencyRouter(deps.consistency.checker, deps.consistency.store));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
+  app.use(whoamiRouter());
+  app.use(entriesRouter({ pool: deps.metadata.pool, objects: deps.console.objects, registry: deps.registry }));
+  app.use(consoleRouter(deps.console.settings));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${quoted(req.path, 200)}`);
   });

@@ -94,12 +94,12 @@ export type ListQuery =
 export const MAX_PER_PAGE = 100;
 
 /** A query parameter given once: `?a=1&a=2` arrives as an array, `?a[x]=1` (extended parsing) as an object. */
-function single(name: string, raw: unknown): string | undefined {
+export function single(name: string, raw: unknown): string | undefined {
   if (raw === undefined || typeof raw === 'string') return raw;
   throw new InvalidInput(`${name} must be given once, as a plain value`);
 }
 
-function positiveInt(name: string, raw: unknown, fallback: number, max: number): number {
+export function positiveInt(name: string, raw: unknown, fallback: number, max: number): number {
   const text = single(name, raw);
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text)) throw new InvalidInput(`${name} must be a whole number from 1 to ${max}, not ${quoted(text, 40)}`);

@@ -24,6 +24,7 @@ import type { UploadSlots } from '../http/upload-slots.js';
 import { log } from '../../proto/log.js';
 import { runWithRequestId } from '../../proto/request-context.js';
 import { logWhenDone } from '../http/access-log.js';
+import { consoleCorsHeaders, consolePreflightHeaders, isConsoleOrigin, type ConsoleSite } from './console-cors.js';
 
 /** Authenticates a request from its head; the body is decoded and verified as it is read. */
 export interface S3Authenticator {
@@ -44,6 +45,7 @@ export interface S3ServerOptions {
   limits: ServerLimits;
   uploadSlots: UploadSlots; // shared with the REST API's uploads
   tls?: KeyPair; // HTTPS with this certificate (TLS_CERT/TLS_KEY); unset: HTTP
+  console?: () => ConsoleSite; // the web console's origin may call every operation (console-cors.ts)
 }
 
 /** Unread bytes up to which a refused body is read and dropped with the connection kept open. */
@@ -136,6 +138,14 @@ export function createS3Server(options: S3ServerOptions): Server {
       const address = parseS3Address(req.headers.host, q < 0 ? url : url.slice(0, q), domains);
       resource = address.resource;
       const origin = req.headers.origin;
+      // Before anything can fail: the console reads error answers too.
+      const fromConsole = options.console !== undefined && isConsoleOrigin(origin, req.headers.host, options.console());
+      if (fromConsole) for (const [name, value] of Object.entries(consoleCorsHeaders(origin!))) res.setHeader(name, value);
+      if (req.method === 'OPTIONS' && fromConsole) {
+        res.writeHead(200, { ...consolePreflightHeaders(origin!, req.headers['access-control-request-headers'] as string | undefined), 'Content-Length': '0' });
+        res.end();
+        return;
+      }
       if (req.method === 'OPTIONS') {
         const headers = preflight(await bucketCors(address.bucket), origin, req.headers['access-control-request-method'] as string | undefined, req.headers['access-control-request-headers'] as string | undefined);
         res.writeHead(200, { ...headers, 'Content-Length': '0' });
@@ -150,7 +160,7 @@ export function createS3Server(options: S3ServerOptions): Server {
         release = uploadSlots.tryTake();
         if (!release) throw s3Errors.slowDown('Please reduce your request rate: this server is at its limit of uploads in flight.');
       }
-      if (origin) {
+      if (origin && !fromConsole) {
         for (const [name, value] of Object.entries(corsResponseHeaders(await bucketCors(address.bucket), origin, req.method ?? 'GET'))) res.setHeader(name, value);
       }
       if (expectsContinue) res.writeContinue(); // the body is wanted only once the request is accepted
