@@ -70,7 +70,13 @@ export function App() {
     } catch (err) {
       clearSession();
       const f = failureFrom(err);
-      setBoot({ kind: 'signed-out', config, clockOffsetMs, message: err instanceof RequestFailed && f.status === 401 ? `Signed out: ${describeFailure(f)}` : describeFailure(f) });
+      const refused = err instanceof RequestFailed && f.status === 401;
+      setBoot({
+        kind: 'signed-out',
+        config,
+        clockOffsetMs,
+        message: refused ? `Signed out: the gateway no longer accepts this key (revoked, or its secret changed). ${describeFailure(f)}` : describeFailure(f),
+      });
     }
   };
 

@@ -20,6 +20,8 @@ export interface SpaceNode {
   total_space: number | null;
   available_space: number | null;
   used_space: number | null;
+  chunks: number;
+  chunk_bytes: number;
 }
 
 export interface Redundancy {
@@ -33,8 +35,16 @@ export interface Redundancy {
   moves?: { done: number; bytes: number };
 }
 
+export interface CheckSummary {
+  id: number;
+  state: 'running' | 'done' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+}
+
 export interface SystemStatus {
   nodes: StatusNode[];
+  consistency_check: CheckSummary | { error: string } | null;
   healer: { workers: number; busy: number };
   database: { reachable: boolean; latency_ms?: number; error?: string };
 }
@@ -50,7 +60,8 @@ export function nodeRows(status: StatusNode[], spaces: SpaceNode[]): NodeRow[] {
     const s = byId.get(n.id);
     const total = s?.total_space ?? null;
     const used = total !== null && s?.available_space !== null && s?.available_space !== undefined ? total - s.available_space : null;
-    return { ...n, used, total };
+    // /admin/nodes counts every node (0 for an empty one); /admin/status may not have the counts.
+    return { ...n, used, total, chunks: s?.chunks ?? n.chunks, chunk_bytes: s?.chunk_bytes ?? n.chunk_bytes };
   });
 }
 

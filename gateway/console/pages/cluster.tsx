@@ -10,7 +10,7 @@ import { ThroughputChart } from '../components/throughput-chart.js';
 import { useConsole } from '../context.js';
 import { failureFrom, useLoad } from '../hooks.js';
 import type { HistoryPoint } from '../lib/chart.js';
-import { nodeHealth, nodeRows, type CheckRun, type NodeRow, type Redundancy, type SpaceNode, type SystemStatus } from '../lib/cluster.js';
+import { nodeHealth, nodeRows, type CheckRun, type CheckSummary, type NodeRow, type Redundancy, type SpaceNode, type SystemStatus } from '../lib/cluster.js';
 import { describeFailure } from '../lib/failure.js';
 import { formatBytes, formatCount, formatTime } from '../lib/format.js';
 
@@ -46,17 +46,23 @@ function ClusterView() {
     'cluster',
     refreshMs,
   );
+  // A gateway without the history answers 404: asked once per visit, not again every few seconds.
+  const [historyMissing, setHistoryMissing] = useState(false);
   const history = useLoad(
     async () => {
+      if (historyMissing) return null;
       try {
-        return { points: (await gateway.rest<{ points: HistoryPoint[] }>('GET', '/admin/history')).points, missing: false };
+        return (await gateway.rest<{ points: HistoryPoint[] }>('GET', '/admin/history')).points;
       } catch (err) {
-        if (err instanceof RequestFailed && err.failure.status === 404) return { points: null, missing: true };
+        if (err instanceof RequestFailed && err.failure.status === 404) {
+          setHistoryMissing(true);
+          return null;
+        }
         throw err;
       }
     },
     'history',
-    Math.max(refreshMs, 5_000),
+    historyMissing ? undefined : Math.max(refreshMs, 5_000),
   );
 
   const act = async (ask: Parameters<typeof confirm>[0], run: () => Promise<string>): Promise<void> => {
@@ -144,7 +150,7 @@ function ClusterView() {
               {(data?.rows ?? []).map((n) => {
                 const health = nodeHealth(n);
                 return (
-                  <tr key={n.id} data-node-id={n.id} data-node-status={n.status}>
+                  <tr key={n.id} data-node-id={n.id} data-node-address={n.address} data-node-status={n.status}>
                     <td>
                       <strong>{n.id}</strong> {n.address}
                       {n.name && <div class="muted">{n.name}</div>}
@@ -214,10 +220,10 @@ function ClusterView() {
 
       <section aria-labelledby="throughput-title">
         <h2 id="throughput-title">Throughput</h2>
-        <ThroughputChart points={history.data?.points ?? null} missing={history.data?.missing ?? false} error={history.error ? describeFailure(history.error) : null} />
+        <ThroughputChart points={history.data ?? null} missing={historyMissing} error={history.error ? describeFailure(history.error) : null} />
       </section>
 
-      <ConsistencyCheck confirm={confirm} refreshMs={refreshMs} />
+      <ConsistencyCheck confirm={confirm} summary={data && data.status.consistency_check && !('error' in data.status.consistency_check) ? data.status.consistency_check : null} />
     </>
   );
 }
@@ -262,21 +268,15 @@ function AddNode(props: { onDone: (m: Message) => void; confirm: ReturnType<type
   );
 }
 
-function ConsistencyCheck(props: { confirm: ReturnType<typeof useConfirm>[1]; refreshMs: number }) {
+/** The last check: its summary comes with the live status; its report is read when that changes. */
+function ConsistencyCheck(props: { confirm: ReturnType<typeof useConfirm>[1]; summary: CheckSummary | null }) {
   const { gateway } = useConsole();
   const [repair, setRepair] = useState(false);
   const [message, setMessage] = useState<Message>(null);
+  const summary = props.summary;
   const last = useLoad(
-    async () => {
-      try {
-        return await gateway.rest<CheckRun>('GET', '/admin/consistency-check');
-      } catch (err) {
-        if (err instanceof RequestFailed && err.failure.status === 404) return null; // none has run yet
-        throw err;
-      }
-    },
-    'check',
-    props.refreshMs,
+    async () => (summary ? await gateway.rest<CheckRun>('GET', '/admin/consistency-check') : null),
+    summary ? `${summary.id}|${summary.state}` : 'none',
   );
   const start = async (): Promise<void> => {
     const ok = await props.confirm({

@@ -124,7 +124,7 @@ export function EntryPage(props: { bucket: string; id: string }) {
           <section aria-labelledby="map-title">
             <h2 id="map-title">Chunk map</h2>
             {e.parts.length === 0 ? (
-              <ChunkMap chunks={e.chunks} label="Chunks" />
+              <ChunkMap chunks={e.chunks} k={e.k} m={e.m} label="Chunks" />
             ) : (
               <>
                 <p>
@@ -132,7 +132,7 @@ export function EntryPage(props: { bucket: string; id: string }) {
                   {e.parts_truncated ? ` (the first ${e.parts.length} shown)` : ''}.
                 </p>
                 {e.parts.map((p) => (
-                  <ChunkMap key={p.part_number} chunks={p.chunks} label={`Part ${p.part_number} (${formatBytes(p.size)})`} />
+                  <ChunkMap key={p.part_number} chunks={p.chunks} k={p.k} m={p.m} label={`Part ${p.part_number} (${formatBytes(p.size)})`} />
                 ))}
               </>
             )}
@@ -143,12 +143,16 @@ export function EntryPage(props: { bucket: string; id: string }) {
   );
 }
 
-function ChunkMap(props: { chunks: MappedChunk[]; label: string }) {
-  const k = props.chunks.filter((c) => c.role === 'data').length;
+function ChunkMap(props: { chunks: MappedChunk[]; k: number; m: number; label: string }) {
+  const { k } = props;
+  const data = props.chunks.filter((c) => c.role === 'data').length;
   return (
     <div class="table-wrap">
       <table class="chunk-map">
-        <caption>{props.label}</caption>
+        <caption>
+          {props.label}: {data} data and {props.chunks.length - data} parity chunks
+          {data < k ? ` (a file this small fills ${data} of the ${k} data units of its stripe)` : ''}
+        </caption>
         <thead>
           <tr>
             <th scope="col">Chunk</th>
