@@ -95,10 +95,11 @@ function UploadRow(props: { upload: Upload; onCancel: () => void }) {
       <progress max={100} value={u.state === 'failed' || u.state === 'cancelled' ? 0 : percent} aria-labelledby={`${id}-name`} aria-describedby={`${id}-numbers`} />
       <div class="upload-numbers" id={`${id}-numbers`}>
         <span class="upload-percent">{percent}%</span> · {formatBytes(u.sent)} of {formatBytes(u.size)}
-        {u.state === 'sending' && (
+        {u.state === 'sending' && u.rate !== null && (
           <>
             {' '}
-            · {formatRate(u.rate)} · {formatDuration(u.secondsLeft)} left
+            · {formatRate(u.rate)}
+            {u.secondsLeft !== null && <> · {formatDuration(u.secondsLeft)} left</>}
           </>
         )}
       </div>

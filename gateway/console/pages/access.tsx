@@ -145,7 +145,7 @@ function Keys(props: { confirm: Confirm }) {
         <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.currentTarget.checked)} /> Show revoked keys
       </label>
       <div class="table-wrap">
-        <table class="keys">
+        <table class="keys cards-on-phone">
           <caption class="sr-only">Access keys</caption>
           <thead>
             <tr>
@@ -160,14 +160,16 @@ function Keys(props: { confirm: Confirm }) {
           <tbody>
             {list.map((k) => (
               <tr key={k.access_key_id} data-key-id={k.access_key_id} class={k.revoked_at ? 'revoked' : ''}>
-                <td>
+                <td data-label="Key">
                   <span class="mono">{k.access_key_id}</span>
                   {k.name && <div>{k.name}</div>}
                   {k.is_root && <div class="state state-ok">root: may do everything</div>}
                   {k.revoked_at && <div class="state state-bad">revoked {formatTime(k.revoked_at)}</div>}
                 </td>
-                <td>{formatTime(k.created_at)}</td>
-                <td>
+                <td class="date" data-label="Created">
+                  {formatTime(k.created_at)}
+                </td>
+                <td data-label="Grants">
                   {k.is_root ? (
                     <span class="muted">every bucket</span>
                   ) : (
@@ -316,7 +318,7 @@ function Tokens(props: { confirm: Confirm }) {
         </div>
       )}
       <div class="table-wrap">
-        <table class="tokens">
+        <table class="tokens cards-on-phone">
           <caption class="sr-only">API tokens</caption>
           <thead>
             <tr>
@@ -331,13 +333,15 @@ function Tokens(props: { confirm: Confirm }) {
           <tbody>
             {(tokens.data?.tokens ?? []).map((t) => (
               <tr key={t.id} data-token-id={t.id}>
-                <td>
+                <td data-label="Token">
                   <strong>{t.id}</strong> <span class="mono">{t.prefix}…</span>
                   {t.name && <div>{t.name}</div>}
                   {t.is_root && <div class="state state-ok">root token</div>}
                 </td>
-                <td>{t.scope}</td>
-                <td>{formatTime(t.created_at)}</td>
+                <td data-label="Scope">{t.scope}</td>
+                <td class="date" data-label="Created">
+                  {formatTime(t.created_at)}
+                </td>
                 <td class="row-actions">
                   {!t.is_root && (
                     <button type="button" class="small danger" onClick={() => void revoke(t)} aria-label={`Revoke API token ${t.id}`}>

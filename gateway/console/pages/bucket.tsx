@@ -157,7 +157,7 @@ export function BucketPage(props: { bucket: string; prefix: string; sort: 'date'
         </div>
         {page.error && <Notice kind="error">Could not list the files. {describeFailure(page.error)}</Notice>}
         <div class="table-wrap">
-          <table class="entries" aria-busy={page.loading ? 'true' : 'false'}>
+          <table class="entries cards-on-phone" aria-busy={page.loading ? 'true' : 'false'}>
             <caption class="sr-only">
               Files of {bucket}
               {prefix ? ` whose names start with ${prefix}` : ''}, sorted by {sort === 'date' ? 'date, newest first' : 'name'}
@@ -189,17 +189,21 @@ export function BucketPage(props: { bucket: string; prefix: string; sort: 'date'
               {entries.map((e) => (
                 <tr key={e.id}>
                   {canWrite && (
-                    <td>
+                    <td class="select">
                       <input type="checkbox" aria-label={`Select ${e.name}`} checked={selected.has(e.id)} onChange={(ev) => toggle(e.id, ev.currentTarget.checked)} />
                     </td>
                   )}
-                  <td class="name">
+                  <td class="name" data-label="Name">
                     <a href={routeHref({ page: 'entry', bucket, id: e.id })}>{e.name}</a>
                   </td>
-                  <td class="num">{formatBytes(e.size)}</td>
-                  <td>{e.content_type}</td>
-                  <td>{formatTime(e.modified_at)}</td>
-                  <td>
+                  <td class="num" data-label="Size">
+                    {formatBytes(e.size)}
+                  </td>
+                  <td data-label="Type">{e.content_type}</td>
+                  <td class="date" data-label="Date">
+                    {formatTime(e.modified_at)}
+                  </td>
+                  <td class="row-actions">
                     <button type="button" class="small" onClick={() => void download(e)} aria-label={`Download ${e.name}`}>
                       Download
                     </button>

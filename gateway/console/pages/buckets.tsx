@@ -58,7 +58,7 @@ export function BucketsPage() {
       {buckets.error && <Notice kind="error">Could not list the buckets. {describeFailure(buckets.error)}</Notice>}
       {!abilities.s3 && <Notice kind="info">S3 buckets need an access key: sign out and sign in with one to see them.</Notice>}
       <div class="table-wrap">
-        <table>
+        <table class="cards-on-phone">
           <caption class="sr-only">Buckets</caption>
           <thead>
             <tr>
@@ -77,18 +77,20 @@ export function BucketsPage() {
                   <a href={routeHref({ page: 'bucket', bucket: FILES_BUCKET, prefix: '', sort: 'date' })}>{FILES_BUCKET}</a>
                   <span class="muted"> — the REST API's files (/files)</span>
                 </td>
-                <td>–</td>
-                <td>{access(abilities.read(FILES_BUCKET), abilities.write(FILES_BUCKET))}</td>
+                <td data-label="Created">–</td>
+                <td data-label="Your access">{access(abilities.read(FILES_BUCKET), abilities.write(FILES_BUCKET))}</td>
                 <td />
               </tr>
             )}
             {(buckets.data ?? []).map((b) => (
               <tr key={b.name}>
-                <td>
+                <td data-label="Name">
                   <a href={routeHref({ page: 'bucket', bucket: b.name, prefix: '', sort: 'date' })}>{b.name}</a>
                 </td>
-                <td>{formatTime(b.created)}</td>
-                <td>{access(abilities.read(b.name), abilities.write(b.name))}</td>
+                <td class="date" data-label="Created">
+                  {formatTime(b.created)}
+                </td>
+                <td data-label="Your access">{access(abilities.read(b.name), abilities.write(b.name))}</td>
                 <td class="row-actions">
                   {abilities.createBuckets && (
                     <button type="button" class="danger small" onClick={() => void remove(b.name)} aria-label={`Delete bucket ${b.name}`}>

@@ -129,7 +129,7 @@ function ClusterView() {
       <section aria-labelledby="nodes-title">
         <h2 id="nodes-title">Storage nodes</h2>
         <div class="table-wrap">
-          <table class="nodes">
+          <table class="nodes cards-on-phone">
             <caption class="sr-only">Storage nodes</caption>
             <thead>
               <tr>
@@ -151,25 +151,27 @@ function ClusterView() {
                 const health = nodeHealth(n);
                 return (
                   <tr key={n.id} data-node-id={n.id} data-node-address={n.address} data-node-status={n.status}>
-                    <td>
+                    <td data-label="Node">
                       <strong>{n.id}</strong> {n.address}
                       {n.name && <div class="muted">{n.name}</div>}
                     </td>
-                    <td>
+                    <td data-label="Health">
                       <span class={`state state-${health.tone}`}>{health.label}</span>
                       {n.error && <div class="muted small-text">{n.error}</div>}
                     </td>
-                    <td>
+                    <td data-label="Breaker">
                       <span class={`state state-${n.breaker === 'closed' ? 'ok' : 'bad'}`}>{n.breaker === 'closed' ? 'closed (in use)' : 'open (skipped)'}</span>
                     </td>
-                    <td>
+                    <td data-label="Disk">
                       <FillBar used={n.used} total={n.total} label={`Disk of node ${n.id}`} />
                     </td>
-                    <td class="num">
+                    <td class="num" data-label="Chunks">
                       {formatCount(n.chunks)}
                       <div class="muted">{formatBytes(n.chunk_bytes)}</div>
                     </td>
-                    <td>{formatTime(n.last_seen_at)}</td>
+                    <td class="date" data-label="Last seen">
+                      {formatTime(n.last_seen_at)}
+                    </td>
                     <td class="row-actions">
                       {!n.draining && (
                         <button type="button" class="small" onClick={() => void drain(n)} aria-label={`Drain node ${n.id}`}>

@@ -148,7 +148,7 @@ function ChunkMap(props: { chunks: MappedChunk[]; k: number; m: number; label: s
   const data = props.chunks.filter((c) => c.role === 'data').length;
   return (
     <div class="table-wrap">
-      <table class="chunk-map">
+      <table class="chunk-map cards-on-phone">
         <caption>
           {props.label}: {data} data and {props.chunks.length - data} parity chunks
           {data < k ? ` (a file this small fills ${data} of the ${k} data units of its stripe)` : ''}
@@ -170,13 +170,15 @@ function ChunkMap(props: { chunks: MappedChunk[]; k: number; m: number; label: s
             const label = c.role === 'data' ? `D${c.chunk_number + 1}` : `P${c.chunk_number - k + 1}`;
             return (
               <tr key={c.chunk_number} class={`chunk chunk-${condition.tone}`} data-chunk-state={c.state}>
-                <td>
+                <td data-label="Chunk">
                   <span class={`chunk-badge chunk-${c.role}`}>{label}</span>
                 </td>
-                <td>{c.role}</td>
-                <td>{c.server_address ? `${c.server_address} (node ${c.server_id})` : 'no node'}</td>
-                <td class="num">{formatBytes(c.size)}</td>
-                <td>
+                <td data-label="Role">{c.role}</td>
+                <td data-label="Node">{c.server_address ? `${c.server_address} (node ${c.server_id})` : 'no node'}</td>
+                <td class="num" data-label="Size">
+                  {formatBytes(c.size)}
+                </td>
+                <td data-label="State">
                   <span class={`state state-${condition.tone}`}>{condition.label}</span>
                 </td>
               </tr>
