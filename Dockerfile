@@ -2,8 +2,9 @@
 #   docker build --target gateway      -t objectstore-gateway .
 #   docker build --target storage-node -t objectstore-storage-node .
 # docker-compose.test.yml builds both. The build stage installs every dependency and runs `npm run build`
-# (proto types + tsc); the runtime images hold only production dependencies, dist/, the proto file that
-# is loaded at run time and, for the gateway, the SQL migrations it applies at start.
+# (proto types + tsc, and the web console bundled into dist/console); the runtime images hold only
+# production dependencies, dist/, the proto file that is loaded at run time and, for the gateway, the
+# SQL migrations it applies at start.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       'chunked object store is running:',
       `  gateway        ${cluster.gatewayUrl}   (open probe: curl ${cluster.gatewayUrl}/health)`,
       `  S3 API         ${cluster.s3Url}   (aws --endpoint-url ${cluster.s3Url} s3 ls)`,
+      `  web console    ${cluster.gatewayUrl}/console   (sign in with an S3 access key: the root key below at a first start)`,
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
