@@ -12,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { launchChromium, PageProblems, screenshot } from './helpers/browser.js';
+import { startStorageNode } from './helpers/processes.js';
 import { killHard } from './helpers/raw-upload.js';
 
 const MiB = 1024 * 1024;
@@ -67,7 +68,8 @@ beforeAll(async () => {
   [bigSha256, bigMd5] = await Promise.all([digest(bigFile, 'sha256'), digest(bigFile, 'md5')]);
   cluster = await startTestCluster({
     restAuth: true,
-    gatewayEnv: { MAX_FILE_SIZE: String(MAX_FILE_SIZE), HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS), BREAKER_FAILURES: String(BREAKER_FAILURES) },
+    // No rebalance when a node joins: the node the test adds stays empty, so that it can be removed at once.
+    gatewayEnv: { MAX_FILE_SIZE: String(MAX_FILE_SIZE), HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS), BREAKER_FAILURES: String(BREAKER_FAILURES), REBALANCE_ON_JOIN: '0' },
   });
   admin = await openPage();
 });
@@ -203,7 +205,7 @@ describe('the web console', () => {
       await admin.page.getByRole('button', { name: `Revoke ${reader.accessKeyId}` }).click();
       await admin.page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click();
       await expect.poll(() => admin.page.getByRole('status').first().textContent()).toContain(`Access key ${reader.accessKeyId} revoked.`);
-      expect(await admin.page.locator(`tr[data-key-id="${reader.accessKeyId}"]`).count()).toBe(0);
+      await expect.poll(() => admin.page.locator(`tr[data-key-id="${reader.accessKeyId}"]`).count()).toBe(0);
       r.problems.expect({ status: 401, url: '/whoami' });
       await r.page.reload();
       await r.page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -287,7 +289,7 @@ describe('the web console', () => {
     const { page, problems } = admin;
     const names = Array.from({ length: 55 }, (_, i) => `note-${String(i).padStart(2, '0')}.txt`);
     await page.locator('#upload-input').setInputFiles(names.map((name) => ({ name, mimeType: 'text/plain', buffer: Buffer.from(name) })));
-    await expect.poll(() => page.locator('li.upload-done').count(), { timeout: 60_000 }).toBe(55);
+    await expect.poll(() => page.locator('li.upload-done[data-upload-name^="note-"]').count(), { timeout: 60_000 }).toBe(55);
     await page.getByRole('button', { name: 'Clear finished uploads' }).click();
     await page.getByLabel('Sort by').selectOption('name');
     await expect.poll(() => page.locator('table.entries tbody td.name').first().textContent()).toBe('note-00.txt');
@@ -313,7 +315,7 @@ describe('the web console', () => {
     expect(problems.take()).toEqual([]);
   });
 
-  test('the cluster page lists six healthy nodes, live; a stopped node turns down within the probes', async () => {
+  test('the cluster page lists six healthy nodes with their breakers, fill and chunks, and the redundancy', async () => {
     const { page, problems } = admin;
     // Until the gateway keeps a throughput history (GET /admin/history), the chart says so.
     problems.expect({ status: 404, url: '/admin/history' });
@@ -323,10 +325,54 @@ describe('the web console', () => {
     await expect.poll(() => page.locator('table.nodes tbody tr[data-node-status="healthy"]').count()).toBe(6);
     expect(await page.locator('table.nodes').getByText('closed (in use)').count()).toBe(6);
     expect(await page.locator('table.nodes meter').count()).toBe(6);
+    expect(await page.locator('table.nodes .fill-text').first().textContent()).toMatch(/ of .* \(\d+%\)$/);
+    await expect.poll(() => page.locator('.card').filter({ hasText: 'Fully redundant' }).locator('.card-value').textContent()).toMatch(/^\d+$/);
+    expect(await page.locator('.card').filter({ hasText: 'Unreadable' }).locator('.card-value').textContent()).toBe('0');
     await page.getByRole('heading', { name: 'Throughput' }).waitFor();
     await expect.poll(async () => (await page.locator('.chart svg').count()) + (await page.locator('.chart-empty').count())).toBe(1);
     await screenshot(page, 'cluster');
+    expect(problems.take()).toEqual([]);
+  });
 
+  test('admin actions, each confirmed: add a node, drain it, remove it, rebalance, a consistency check and its report', async () => {
+    const { page, problems } = admin;
+    const seventh = await startStorageNode({ CLUSTER_TOKEN: cluster.clusterToken, NODE_ID: 'node-7' });
+    try {
+      await page.getByLabel('Add a node at (host:port)').fill(seventh.address);
+      await page.getByRole('button', { name: 'Add node…' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Add node' }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(new RegExp(`Node \\d+ \\(${seventh.address.replace(/\./g, '\\.')}\\) added\\.`));
+      const row = page.locator(`table.nodes tbody tr[data-node-address="${seventh.address}"]`);
+      await expect.poll(() => row.getAttribute('data-node-status')).toBe('healthy');
+      const id = await row.getAttribute('data-node-id');
+
+      await row.getByRole('button', { name: `Drain node ${id}` }).click();
+      await page.getByRole('dialog').getByRole('button', { name: `Drain node ${id}` }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(new RegExp(`node ${id} is draining.*0 chunks to move`));
+      await expect.poll(() => row.getByText('healthy, draining').count()).toBe(1);
+
+      await row.getByRole('button', { name: `Remove node ${id}` }).click();
+      await page.getByRole('dialog').getByRole('button', { name: `Remove node ${id}` }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toContain('node removed');
+      await expect.poll(() => row.count()).toBe(0);
+    } finally {
+      await seventh.cleanup();
+    }
+
+    await page.getByRole('button', { name: 'Rebalance…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rebalance' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/moves queued/);
+
+    await page.getByRole('button', { name: 'Start a check…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start the check' }).click();
+    await expect.poll(() => page.locator('.check').textContent(), { timeout: 30_000 }).toMatch(/^Check \d+: done, started .*6 nodes checked \(\d+ chunks\), 0 skipped\./);
+    expect(await page.locator('ul.counts li').allTextContents()).toContain('missing chunk: 0');
+    await screenshot(page, 'cluster-actions');
+    expect(problems.take()).toEqual([]);
+  });
+
+  test('a stopped node turns down on the cluster page within its probes', async () => {
+    const { page, problems } = admin;
     const victim = cluster.nodes[5]!;
     const stoppedAt = Date.now();
     await killHard(victim.child);
@@ -393,5 +439,56 @@ describe('the web console', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(problems.take()).toEqual([]);
+  });
+});
+
+describe('the web console with AUTH=off', () => {
+  let open: TestCluster;
+
+  beforeAll(async () => {
+    open = await startTestCluster({ nodes: 3, gatewayEnv: { DATA_UNITS: '2', PARITY_UNITS: '1', HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS) } });
+  });
+
+  afterAll(async () => {
+    await open?.destroy();
+  });
+
+  test("works without a key for the REST API's files and the cluster; S3 buckets ask for a key", async () => {
+    const { context, page, problems } = await openPage();
+    try {
+      problems.expect({ status: 404, url: '/admin/history' });
+      await page.goto(`${open.gatewayUrl}/console/`);
+      await page.getByText('This gateway runs without authentication (AUTH=off)').waitFor();
+      await page.getByRole('button', { name: 'Continue without a key' }).click();
+      await page.getByRole('heading', { name: 'Buckets', level: 1 }).waitFor();
+      await page.getByText('S3 buckets need an access key').waitFor();
+      expect(await page.getByRole('button', { name: 'Create', exact: true }).count()).toBe(0);
+      await page.getByRole('link', { name: '.files', exact: true }).click();
+      await page.getByRole('heading', { name: 'Files (REST API)' }).waitFor();
+      // Through POST /files (a form), from disk.
+      const file = join(work, 'form upload é.bin');
+      await writeFile(file, randomBytes(3 * MiB + 5));
+      await page.locator('#upload-input').setInputFiles(file);
+      await expect.poll(() => uploadRow(page, 'form upload é.bin').getAttribute('class')).toContain('upload-done');
+      await entryRow(page, 'form upload é.bin').waitFor();
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Download form upload é.bin' }).click();
+      const d = await download;
+      expect(d.suggestedFilename()).toBe('form upload é.bin');
+      const back = join(work, 'form-back.bin');
+      await d.saveAs(back);
+      expect(await digest(back, 'sha256')).toBe(await digest(file, 'sha256'));
+      await page.getByRole('link', { name: 'form upload é.bin' }).click();
+      await expect.poll(() => page.locator('dl.meta').textContent()).toContain(await digest(file, 'sha256')); // SHA-256 of /files uploads
+      await expect.poll(() => page.locator('table.chunk-map .chunk-badge').allTextContents()).toEqual(['D1', 'D2', 'P1']);
+      await page.getByRole('link', { name: 'Cluster' }).click();
+      await expect.poll(() => page.locator('table.nodes tbody tr[data-node-status="healthy"]').count()).toBe(3);
+      await page.getByRole('link', { name: 'Access' }).click();
+      await page.getByRole('heading', { name: 'S3 access keys' }).waitFor();
+      await screenshot(page, 'auth-off');
+      expect(problems.take()).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -110,6 +110,25 @@ export class Uploads {
     this.pump();
   }
 
+  /**
+   * The connection was cut without an answer the browser could read. A gateway that refuses an upload
+   * it cannot store answers at once and stops reading, and a browser reads an answer only once it has
+   * sent the whole body: after a cut, the open GET /health tells whether the cluster is the reason.
+   */
+  private async explainCut(item: Running): Promise<void> {
+    let reason = describeFailure(networkFailure());
+    try {
+      const res = await fetch('/health', { cache: 'no-store' });
+      const health = (await res.json()) as { status?: string; reason?: string };
+      if (health.status && health.status !== 'healthy') {
+        reason = `The connection was cut, and the cluster is ${health.status}${health.reason ? `: ${health.reason}` : ''}. Try again once enough storage nodes are healthy (see Cluster).`;
+      }
+    } catch {
+      // the gateway is unreachable: the network failure stands
+    }
+    this.finish(item, { state: 'failed', reason });
+  }
+
   private async start(item: Running): Promise<void> {
     const { bucket, name } = item.upload;
     const file = item.file;
@@ -156,7 +175,7 @@ export class Uploads {
         this.finish(item, { state: 'failed', reason: describeFailure(failure, this.gateway.config.max_file_size) });
       }
     };
-    xhr.onerror = () => this.finish(item, { state: 'failed', reason: describeFailure(networkFailure()) });
+    xhr.onerror = () => void this.explainCut(item);
     xhr.onabort = () => this.finish(item, { state: 'cancelled', reason: null, rate: null, secondsLeft: null });
     xhr.send(body);
   }

@@ -21,19 +21,20 @@ export function UploadPanel(props: { bucket: string; onUploaded: () => void }) {
   const input = useRef<HTMLInputElement>(null);
   const done = useRef(new Set<number>(list.filter((u) => u.state === 'done').map((u) => u.id)));
 
-  useEffect(
-    () =>
-      uploads.subscribe(() => {
-        const mine = uploads.list.filter((u) => u.bucket === props.bucket);
-        setList(mine);
-        // The listing shows a file once it is stored.
-        if (mine.some((u) => u.state === 'done' && !done.current.has(u.id))) {
-          for (const u of mine) if (u.state === 'done') done.current.add(u.id);
-          props.onUploaded();
-        }
-      }),
-    [props.bucket],
-  );
+  useEffect(() => {
+    const sync = (): void => {
+      const mine = uploads.list.filter((u) => u.bucket === props.bucket);
+      setList(mine);
+      // The listing shows a file once it is stored.
+      if (mine.some((u) => u.state === 'done' && !done.current.has(u.id))) {
+        for (const u of mine) if (u.state === 'done') done.current.add(u.id);
+        props.onUploaded();
+      }
+    };
+    const unsubscribe = uploads.subscribe(sync);
+    sync(); // what changed between the first render and this subscription
+    return unsubscribe;
+  }, [props.bucket]);
 
   const add = (files: FileList | null): void => {
     if (files && files.length > 0) uploads.add(props.bucket, [...files]);

@@ -80,8 +80,8 @@ export interface CheckRun {
   started_at: string;
   finished_at: string | null;
   report: {
-    nodesChecked?: number;
-    nodesSkipped?: number;
+    nodesChecked?: { id: number; address: string; chunks: number }[];
+    nodesSkipped?: { id: number; address: string; reason: string }[];
     counts?: Record<string, number>;
     truncated?: boolean;
     findings?: { kind: string; fileId?: string; chunkNumber?: number; nodeId?: number; detail: string; recommendation: string; repair?: string }[];

@@ -326,8 +326,18 @@ function ConsistencyCheck(props: { confirm: ReturnType<typeof useConfirm>[1]; su
             Check {run.id}
             {run.repair ? ' (repairing)' : ''}: <strong>{run.state}</strong>, started {formatTime(run.started_at)}
             {run.finished_at ? `, finished ${formatTime(run.finished_at)}` : ''}.
-            {run.report?.nodesChecked !== undefined && ` ${run.report.nodesChecked} nodes checked, ${run.report.nodesSkipped ?? 0} skipped.`}
+            {run.report?.nodesChecked && ` ${run.report.nodesChecked.length} nodes checked (${formatCount(run.report.nodesChecked.reduce((a, n) => a + n.chunks, 0))} chunks), ${run.report.nodesSkipped?.length ?? 0} skipped.`}
+            {run.report?.error && ` It failed: ${run.report.error}`}
           </p>
+          {(run.report?.nodesSkipped?.length ?? 0) > 0 && (
+            <ul class="counts">
+              {run.report!.nodesSkipped!.map((n) => (
+                <li key={n.id}>
+                  node {n.id} ({n.address}) skipped: {n.reason}
+                </li>
+              ))}
+            </ul>
+          )}
           {run.report?.counts && (
             <ul class="counts">
               {Object.entries(run.report.counts).map(([kind, n]) => (
