@@ -37,6 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiTokens } from './auth/api-tokens.js';
 import { ensureRootToken, rootTokenBanner } from './auth/root-token.js';
 import { TokenStore } from './metadata/token-store.js';
+import { watchGateway, watchPool } from './metrics/gateway-metrics.js';
 
 export interface GatewayServer {
   port: number;
@@ -106,6 +107,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
   const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
+  watchPool(metadata.pool); // before the first query, so that every connection is timed
   await migrateWithRetry(metadata);
   const accessKeys = await startAccessKeys(config, metadata);
   const apiTokens = await startApiTokens(config, metadata);
@@ -156,6 +158,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
   // One bound for the uploads of both APIs: they share the memory and the nodes.
   const uploadSlots = new UploadSlots(config.maxUploads);
+  watchGateway({ pool: metadata.pool, nodes: registry, uploadsInFlight: () => uploadSlots.inFlight });
   const app = createApp({
     uploadSlots,
     metadata,

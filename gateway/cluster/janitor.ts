@@ -5,6 +5,7 @@ import type { ChunkDeleter } from './chunk-deleter.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { ObjectStore } from '../metadata/object-store.js';
+import { janitorFailed, janitorPassed } from '../metrics/repair-metrics.js';
 
 const BATCH = 500;
 
@@ -42,7 +43,18 @@ export class Janitor {
 
   /** One pass; concurrent callers share the pass in progress. */
   runOnce(): Promise<JanitorReport> {
-    this.running ??= this.pass().finally(() => (this.running = null));
+    this.running ??= this.pass()
+      .then(
+        (report) => {
+          janitorPassed(report);
+          return report;
+        },
+        (err: unknown) => {
+          janitorFailed();
+          throw err;
+        },
+      )
+      .finally(() => (this.running = null));
     return this.running;
   }
 

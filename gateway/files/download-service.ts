@@ -6,6 +6,8 @@ import type { ErasureCoder } from '../data/erasure-code.js';
 import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
 import type { ForegroundActivity } from './foreground-activity.js';
+import { bytesDownloaded, downloadStarted } from '../metrics/http-metrics.js';
+import { degradedRead, readFault, stripeReconstructed } from '../metrics/repair-metrics.js';
 
 export class DownloadService {
   constructor(
@@ -17,8 +19,17 @@ export class DownloadService {
     private readonly activity: ForegroundActivity,
   ) {}
 
-  read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
-    return this.activity.during(() => this.readRange(file, chunks, start, end, sink));
+  async read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
+    const ended = downloadStarted();
+    const counted: Sink = (bytes) => {
+      bytesDownloaded(bytes.length);
+      return sink(bytes);
+    };
+    try {
+      await this.activity.during(() => this.readRange(file, chunks, start, end, counted));
+    } finally {
+      ended();
+    }
   }
 
   private readRange(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
@@ -26,7 +37,10 @@ export class DownloadService {
       access: this.access,
       coder: this.coder,
       stallMs: this.stallMs,
+      onDegraded: degradedRead,
+      onStripeRebuilt: stripeReconstructed,
       onFault: (chunk, fault, message) => {
+        readFault(fault);
         console.error(`gateway: degraded read of ${file.id}: ${message} (${fault})`);
         void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
         this.heals.request(file.id, [chunk.chunk_number], `degraded read: ${fault}`);

@@ -20,6 +20,8 @@ import type { UploadSlots } from './upload-slots.js';
 import type { ApiTokens } from '../auth/api-tokens.js';
 import { authenticateRest, requireScope, type RestAuthOptions } from './rest-auth.js';
 import { tokensRouter } from './tokens-routes.js';
+import { metricsRouter } from './metrics-route.js';
+import { restRequestMetrics } from '../metrics/http-metrics.js';
 
 export function createApp(deps: {
   metadata: Metadata;
@@ -40,6 +42,7 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
+  app.use(restRequestMetrics()); // first: requests refused by authentication count too
   // Before any route and any body parser: strangers are turned away before a byte of a body is read.
   app.use(authenticateRest({ ...deps.auth, tokens: deps.apiTokens, keys: deps.accessKeys }));
   app.use('/admin', requireScope('admin'));
@@ -58,6 +61,7 @@ export function createApp(deps: {
   app.use(keysRouter(deps.accessKeys));
   app.use(tokensRouter(deps.apiTokens));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
+  app.use(metricsRouter({ metricsAuth: deps.auth.metricsAuth }));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${quoted(req.path, 200)}`);
   });

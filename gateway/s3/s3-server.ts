@@ -19,6 +19,7 @@ import { KeySecretUnreadable } from '../auth/access-keys.js';
 import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
+import { observeRequest } from '../metrics/http-metrics.js';
 
 /** Authenticates a request from its head; the body is decoded and verified as it is read. */
 export interface S3Authenticator {
@@ -112,6 +113,8 @@ export function createS3Server(options: S3ServerOptions): Server {
       return;
     }
     let release: (() => void) | null = null;
+    let operation = 'unknown'; // the metrics' route label: the operation, once the request names one
+    observeRequest('s3', req, res, () => operation);
     const requestId = newRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
@@ -125,12 +128,14 @@ export function createS3Server(options: S3ServerOptions): Server {
       resource = address.resource;
       const origin = req.headers.origin;
       if (req.method === 'OPTIONS') {
+        operation = 'Preflight';
         const headers = preflight(await bucketCors(address.bucket), origin, req.headers['access-control-request-method'] as string | undefined, req.headers['access-control-request-headers'] as string | undefined);
         res.writeHead(200, { ...headers, 'Content-Length': '0' });
         res.end();
         return;
       }
       const op = s3Operation(req.method ?? 'GET', address.bucket, address.key, query, { copySource: req.headers['x-amz-copy-source'] !== undefined });
+      operation = op;
       const { identity, payload, body } = await auth.authenticate(req);
       authorise(identity, op, address.bucket);
       if (UPLOAD_OPERATIONS.has(op)) {
