@@ -17,6 +17,8 @@ export interface NodeConfig {
   join: JoinConfig | null;
   /** AUTH and CLUSTER_TOKEN: whether (and with what token) every call must authenticate. */
   auth: ClusterAuth;
+  /** METRICS_PORT: the HTTP port of GET /metrics (0: any free port); null (unset): no metrics server. */
+  metricsPort: number | null;
 }
 
 export interface JoinConfig {
@@ -100,6 +102,14 @@ function clusterAuth(env: NodeJS.ProcessEnv): ClusterAuth {
   return parsed.auth;
 }
 
+/** METRICS_PORT: unset or empty, no metrics server; 0, any free port; never the gRPC port. */
+function metricsPort(env: NodeJS.ProcessEnv, grpcPort: number): number | null {
+  if (env.METRICS_PORT === undefined || env.METRICS_PORT.trim() === '') return null;
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== 0 && port === grpcPort) throw new ConfigError(`METRICS_PORT=${port} is also GRPC_PORT; give the metrics their own port`);
+  return port;
+}
+
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const port = integer(env, 'GRPC_PORT', 50051, 0, 65535);
   const configuredHost = env.GRPC_HOST?.trim();
@@ -119,6 +129,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),
+    metricsPort: metricsPort(env, port),
     auth: clusterAuth(env),
   };
 }

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   if (authWarning) console.warn(`storage-node ${config.nodeId}: ${authWarning}`);
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
-  console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}`);
+  const urlHost = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  const metrics = server.metricsPort === null ? '' : ` metrics=http://${urlHost}:${server.metricsPort}/metrics`;
+  console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
   const warning = bindWarning(config);
   if (warning) console.warn(`storage-node ${config.nodeId}: WARNING: ${warning}`);
   let announcer: Announcer | undefined;
