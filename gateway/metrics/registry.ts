@@ -19,7 +19,19 @@ export const CALL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 /** Seconds since `start` (a performance.now() reading). */
 export const secondsSince = (start: number): number => (performance.now() - start) / 1000;
 
+const refreshers: (() => Promise<void>)[] = [];
+
+/**
+ * Work with I/O that a scrape does before the metrics are rendered (the collectors then only read
+ * what it left). Before, not during: the collectors run side by side, and a pool gauge read while
+ * a collector holds a connection would count the scrape's own query.
+ */
+export function beforeScrape(refresh: () => Promise<void>): void {
+  refreshers.push(refresh);
+}
+
 /** The text a scrape answers, and its content type. */
 export async function scrape(): Promise<{ contentType: string; body: string }> {
+  await Promise.all(refreshers.map((refresh) => refresh().catch(() => undefined)));
   return { contentType: registry.contentType, body: await registry.metrics() };
 }

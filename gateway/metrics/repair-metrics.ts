@@ -4,7 +4,7 @@
 // gateway's own work; the queues are the cluster's, shared by all gateways.
 import { Counter, Gauge } from 'prom-client';
 import type { QueueLengths } from '../metadata/queue-lengths.js';
-import { PREFIX, registry } from './registry.js';
+import { beforeScrape, PREFIX, registry } from './registry.js';
 
 const degradedReads = new Counter({
   name: `${PREFIX}degraded_reads_total`,
@@ -77,31 +77,27 @@ const janitorRemoved = new Counter({
 for (const what of ['stale_uploads', 'stale_multipart_uploads', 'chunk_deletions', 'orphan_chunks']) janitorRemoved.inc({ what }, 0);
 for (const result of ['ok', 'failed']) janitorRuns.inc({ result }, 0);
 
-let queues: (() => Promise<QueueLengths | null>) | undefined;
+let readQueues: (() => Promise<QueueLengths | null>) | undefined;
+/** Read once per scrape, before the gauges render it; null: unknown at this scrape. */
+let lastQueues: QueueLengths | null = null;
 
 /** Where the queue gauges read from; null from it: unknown now (the gauges are NaN for this scrape). */
 export function watchQueues(read: () => Promise<QueueLengths | null>): void {
-  queues = read;
+  readQueues = read;
 }
 
-/** One database read per scrape, shared by the three gauges (prom-client collects them one by one). */
-let pending: Promise<QueueLengths | null> | null = null;
-function readQueues(): Promise<QueueLengths | null> {
-  if (!queues) return Promise.resolve(null);
-  pending ??= queues()
-    .catch(() => null)
-    .finally(() => setImmediate(() => (pending = null)));
-  return pending;
-}
+beforeScrape(async () => {
+  lastQueues = null;
+  lastQueues = (await readQueues?.().catch(() => null)) ?? null;
+});
 
 function queueGauge(name: string, help: string, pick: (q: QueueLengths) => number): void {
   new Gauge({
     name: `${PREFIX}${name}`,
-    help: `${help} (NaN when the database did not answer in time)`,
+    help: `${help} (NaN when the database could not be asked cheaply or did not answer in time)`,
     registers: [registry],
-    async collect() {
-      const q = await readQueues();
-      this.set(q ? pick(q) : Number.NaN);
+    collect() {
+      this.set(lastQueues ? pick(lastQueues) : Number.NaN);
     },
   });
 }
