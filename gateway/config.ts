@@ -7,6 +7,8 @@ import { apiTokenProblem } from './auth/api-token-format.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
+import { loadGatewayTls, type GatewayTls } from './tls-settings.js';
+import { parseWebhookUrls, type WebhookTarget } from './alerts/webhook-target.js';
 
 const MiB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 10 * 1024 ** 3; // 10 GiB, also a constraint of the files table
@@ -60,6 +62,16 @@ export interface GatewayConfig {
   // (clusterAuth.enabled is also whether REST requests need credentials)
   apiToken: string | undefined; // API_TOKEN: the root API token; unset: DATA_DIR/api.token (created at first start)
   metricsAuth: boolean; // METRICS_AUTH=on: GET /metrics needs a read token too
+  tls: GatewayTls; // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
+  alerts: AlertSettings;
+}
+
+export interface AlertSettings {
+  webhooks: WebhookTarget[]; // ALERT_WEBHOOK_URLS; none: events are only logged
+  diskFill: number; // a node's disk this full (0..1) is reported
+  healStallMs: number; // a heal queue without progress this long is reported
+  repeatMs: number; // one event per kind and subject in this window (0: no limit)
+  pollMs: number; // how often disks, the database and the redundancy report are looked at
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +128,32 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (!raw) return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be "on" or "off"`);
+}
+
+function tls(env: NodeJS.ProcessEnv): GatewayTls {
+  const parsed = loadGatewayTls(env);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.value;
+}
+
+function fraction(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = /^(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : NaN;
+  if (!(value > 0 && value <= 1)) throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be a fraction above 0 and at most 1 (0.9: 90%)`);
+  return value;
+}
+
+function alertSettings(env: NodeJS.ProcessEnv): AlertSettings {
+  const { targets, problem } = parseWebhookUrls(env.ALERT_WEBHOOK_URLS);
+  if (problem !== undefined) throw new ConfigError(`ALERT_WEBHOOK_URLS ${problem}`);
+  return {
+    webhooks: targets,
+    diskFill: fraction(env, 'ALERT_DISK_FILL', 0.9),
+    healStallMs: integer(env, 'ALERT_HEAL_STALL_MS', 1_800_000, 1_000, 7 * 86_400_000),
+    repeatMs: integer(env, 'ALERT_REPEAT_MS', 600_000, 0, 86_400_000),
+    pollMs: integer(env, 'ALERT_POLL_MS', 30_000, 100, 3_600_000),
+  };
 }
 
 /** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
@@ -195,6 +233,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     keyCacheMs: integer(env, 'S3_KEY_CACHE_MS', 5_000, 0, 60_000),
     apiToken: apiToken(env),
     metricsAuth: onOff(env, 'METRICS_AUTH', false),
+    tls: tls(env),
+    alerts: alertSettings(env),
     clusterAuth: clusterAuth(env),
   };
   return config;

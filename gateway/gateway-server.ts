@@ -37,11 +37,19 @@ import { randomUUID } from 'node:crypto';
 import { ApiTokens } from './auth/api-tokens.js';
 import { ensureRootToken, rootTokenBanner } from './auth/root-token.js';
 import { TokenStore } from './metadata/token-store.js';
+import { ConsistencyStore } from './metadata/consistency-store.js';
+import { ConsistencyChecker } from './cluster/consistency-check.js';
+import { systemStatus } from './ops/system-status.js';
+import { readFile } from 'node:fs/promises';
+import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
+import { startAlerts } from './alerts/start-alerts.js';
 import { watchGateway, watchPool } from './metrics/gateway-metrics.js';
 
 export interface GatewayServer {
   port: number;
   s3Port: number;
+  /** 'https' when TLS_CERT/TLS_KEY are set (both servers), else 'http'. */
+  scheme: 'http' | 'https';
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -103,6 +111,15 @@ async function startApiTokens(config: GatewayConfig, metadata: Metadata): Promis
   return new ApiTokens(store);
 }
 
+/** The version in package.json (dist/gateway/ is two levels under the package root). */
+async function packageVersion(): Promise<string> {
+  try {
+    return (JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
@@ -116,8 +133,11 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     config.nodeTimeoutMs,
     { failures: config.breakerFailures, recoveries: config.breakerRecoveries },
     config.nodeDeadAfterMs,
-    { clusterToken: config.clusterAuth.token },
+    { clusterToken: config.clusterAuth.token, credentials: nodeChannelCredentials(config.tls.nodes) },
   );
+  const repair = new RepairStore(metadata.pool);
+  // Before the registry's first probes, so that a node down at start is reported.
+  const alerts = startAlerts(config.alerts, { registry, repair, databaseUrl });
   await registry.start(config.storageNodes, config.healthIntervalMs);
   const deleter = new ChunkDeleter(metadata, registry);
   const objectStore = new ObjectStore(metadata.pool, config.deleteGraceMs);
@@ -129,7 +149,6 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     if (!coders.has(key)) coders.set(key, new ErasureCoder(k, m));
     return coders.get(key)!;
   };
-  const repair = new RepairStore(metadata.pool);
   const activity = new ForegroundActivity();
   const claimant = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const healer = new Healer(metadata, repair, registry, deleter, coder, {
@@ -155,11 +174,22 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const rebalancer = new Rebalancer(metadata, repair, registry, () => healer.nudge(), config.repairPollMs);
   const fileUploads = new FileUploads(config, metadata, registry, deleter, coder, healer);
   const uploads = new UploadService(fileUploads, metadata, activity);
-  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity);
+  const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity, alerts.unreadableRead);
   // One bound for the uploads of both APIs: they share the memory and the nodes.
   const uploadSlots = new UploadSlots(config.maxUploads);
   watchGateway({ pool: metadata.pool, nodes: registry, uploadsInFlight: () => uploadSlots.inFlight });
+  const consistencyStore = new ConsistencyStore(metadata.pool);
+  const checker = new ConsistencyChecker(consistencyStore, metadata, repair, registry, deleter, {
+    orphanGraceMs: config.orphanGraceMs,
+    claimant,
+    healQueued: () => healer.nudge(),
+  });
+  const version = await packageVersion();
+  const startedAt = new Date();
   const app = createApp({
+    status: () =>
+      systemStatus({ version, startedAt, pool: metadata.pool, metadata, registry, repair, healer, janitor, consistency: consistencyStore, scrubIntervalMs: config.scrubIntervalMs }),
+    consistency: { checker, store: consistencyStore },
     uploadSlots,
     metadata,
     registry,
@@ -190,9 +220,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     domains: config.s3Domains,
     limits,
     uploadSlots,
+    tls: config.tls.https,
   });
 
-  const server: Server = createRestServer(app, limits);
+  const server: Server = createRestServer(app, limits, config.tls.https);
   for (const [listener, port] of [
     [server, config.port],
     [s3, config.s3Port],
@@ -206,8 +237,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   return {
     port: (server.address() as AddressInfo).port,
     s3Port: (s3.address() as AddressInfo).port,
+    scheme: config.tls.https ? 'https' : 'http',
     databaseUrl,
     async stop() {
+      alerts.stop(); // at once: a webhook that hangs does not hold the stop
       janitor.stop();
       rebalancer.stop();
       await scrubber.stop();

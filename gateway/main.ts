@@ -22,9 +22,10 @@ async function main(): Promise<void> {
   );
   if (warning) console.warn(`gateway: ${warning}`);
   const gateway = await startGateway(config);
-  // The cluster launcher and tests read this line to learn the (possibly ephemeral) port.
+  // The cluster launcher and tests read this line to learn the (possibly ephemeral) port and the
+  // scheme (https with TLS_CERT/TLS_KEY; the S3 API then speaks HTTPS too).
   console.log(
-    `gateway listening on http://${config.host}:${gateway.port} (S3 API on port ${gateway.s3Port}; storage nodes: ${config.storageNodes.join(', ')})`,
+    `gateway listening on ${gateway.scheme}://${config.host}:${gateway.port} (S3 API on port ${gateway.s3Port}; storage nodes: ${config.storageNodes.join(', ')})`,
   );
 
   let stopping = false;

@@ -55,8 +55,8 @@ const CLIENT_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_window': 8
 
 /**
  * Adds the cluster token to every call's metadata (`authorization: Bearer <token>`). grpc-js refuses
- * call credentials on an insecure channel, so an interceptor does it, once per call: messages pass
- * through untouched.
+ * call credentials on an insecure channel, so an interceptor does it, once per call, on plain and
+ * TLS channels alike: messages pass through untouched.
  */
 export function clusterTokenInterceptor(token: string): grpc.Interceptor {
   const value = bearerValue(token);
@@ -82,10 +82,16 @@ function clientOptions(options: grpc.ChannelOptions, clusterToken: string | unde
 /**
  * A client for one storage node at `address` (host:port). Every call carries `clusterToken` (the
  * cluster's CLUSTER_TOKEN); without one, calls carry no token (for nodes with AUTH=off).
+ * `credentials`: plain HTTP/2 unless given (TLS to the node: nodeChannelCredentials).
  */
-export function createStorageClient(address: string, options: grpc.ChannelOptions = {}, clusterToken?: string): StorageServiceClient {
+export function createStorageClient(
+  address: string,
+  options: grpc.ChannelOptions = {},
+  clusterToken?: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): StorageServiceClient {
   const { StorageService } = storageProto();
-  return new StorageService(address, grpc.credentials.createInsecure(), clientOptions(options, clusterToken));
+  return new StorageService(address, credentials, clientOptions(options, clusterToken));
 }
 
 let passThroughClient: grpc.ServiceClientConstructor | undefined;
@@ -94,7 +100,12 @@ let passThroughClient: grpc.ServiceClientConstructor | undefined;
  * Like createStorageClient, but PutChunk also accepts an EncodedPutChunk, sent as it is: the
  * gateway encodes its messages into reused buffers (put-chunk-encoding.ts).
  */
-export function createEncodingStorageClient(address: string, options: grpc.ChannelOptions = {}, clusterToken?: string): StorageServiceClient {
+export function createEncodingStorageClient(
+  address: string,
+  options: grpc.ChannelOptions = {},
+  clusterToken?: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+): StorageServiceClient {
   if (!passThroughClient) {
     const service = storageProto().StorageService.service;
     const put = service.PutChunk!;
@@ -107,7 +118,7 @@ export function createEncodingStorageClient(address: string, options: grpc.Chann
       'StorageService',
     );
   }
-  const client = new passThroughClient(address, grpc.credentials.createInsecure(), clientOptions(options, clusterToken));
+  const client = new passThroughClient(address, credentials, clientOptions(options, clusterToken));
   return client as unknown as StorageServiceClient;
 }
 

@@ -201,20 +201,21 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     let rootKeyFound = false;
     let generatedApiToken: string | undefined;
     let s3Port = 0;
+    let scheme = 'http'; // https when the gateway has TLS_CERT/TLS_KEY: both of its servers then speak it
     gateway = new SupervisedProcess({
       name: 'gateway',
       onLine: (line) => {
         if (!rootKeyFound) rootKeyFound = readRootKeyLine(line, rootKey);
         generatedApiToken ??= readRootTokenLine(line);
-        const s3 = /^gateway listening on .*\(S3 API on port (\d+)/.exec(line);
-        if (s3 && s3Port === 0) s3Port = Number(s3[1]);
+        const s3 = /^gateway listening on (https?):\/\/.*\(S3 API on port (\d+)/.exec(line);
+        if (s3 && s3Port === 0) [scheme, s3Port] = [s3[1]!, Number(s3[2])];
       },
       script: join(here, '..', 'gateway', 'main.js'),
       nodeFlags: HEAP_FLAGS,
       env: gatewayEnv,
       // A restarted gateway keeps both its ports, also the ones first chosen by the system.
       restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound), S3_PORT: String(s3Port) }),
-      ready: /gateway listening on http:\/\/[^\s]+:(\d+)/,
+      ready: /gateway listening on https?:\/\/[^\s]+:(\d+)/,
       log,
       restart,
       restartNote: 'the gateway keeps no state, only its requests in flight were cut',
@@ -225,8 +226,8 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
     const api = await rootApiToken({ ...process.env, ...gatewayEnv }, generatedApiToken);
     options.signal?.removeEventListener('abort', aborted);
     return {
-      gatewayUrl: `http://127.0.0.1:${gateway.port}`,
-      s3Url: `http://127.0.0.1:${s3Port}`,
+      gatewayUrl: `${scheme}://127.0.0.1:${gateway.port}`,
+      s3Url: `${scheme}://127.0.0.1:${s3Port}`,
       databaseUrl,
       gateway,
       nodes,

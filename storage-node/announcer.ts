@@ -2,6 +2,7 @@
 // every interval, so that a gateway that lost or never had it (a new node, a wiped database, a node
 // removed by mistake) picks it up again. Re-announcing a known address changes nothing there.
 // Failures are retried forever and logged once per change of outcome, not once per attempt.
+import { postJson } from './post-json.js';
 
 /** Deadline of one announcement: the gateway probes the node back (up to 3 s) before it answers. */
 export const ANNOUNCE_TIMEOUT_MS = 10_000;
@@ -13,6 +14,8 @@ export interface AnnouncerOptions {
   timeoutMs?: number;
   /** The cluster token: the gateway lets a node that holds it register itself (and do nothing else). */
   clusterToken?: string;
+  /** GATEWAY_CA: verifies an https joinUrl instead of the system's CAs. */
+  ca?: Buffer;
   log: (line: string) => void;
 }
 
@@ -55,31 +58,29 @@ export class Announcer {
     const target = `${joinUrl}/admin/nodes`;
     const retry = `; retrying every ${this.options.intervalMs} ms`;
     try {
-      const res = await fetch(target, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          ...(this.options.clusterToken ? { Authorization: `Bearer ${this.options.clusterToken}` } : {}),
-        },
-        body: JSON.stringify({ address }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? ANNOUNCE_TIMEOUT_MS),
+      const res = await postJson(target, { address }, {
+        ca: this.options.ca,
+        timeoutMs: this.options.timeoutMs ?? ANNOUNCE_TIMEOUT_MS,
+        headers: this.options.clusterToken ? { Authorization: `Bearer ${this.options.clusterToken}` } : {},
       });
-      const text = await res.text();
+      const text = res.text;
       let body: { id?: unknown; error?: unknown; code?: unknown } = {};
       try {
         body = JSON.parse(text) as typeof body;
       } catch {
         // Not our gateway, or a proxy's error page: the status says enough.
       }
-      if (res.ok) {
+      if (res.status >= 200 && res.status < 300) {
         return { key: `ok ${String(body.id)}`, line: `announced ${address} to ${target}: registered as node ${String(body.id)} (${res.status})` };
       }
       const why = typeof body.error === 'string' ? `${String(body.code)}: ${body.error}` : text.slice(0, 200);
       return { key: `refused ${res.status} ${String(body.code)}`, line: `announcing ${address} to ${target} was refused with ${res.status} (${why})${retry}` };
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const code = e.cause?.code ?? e.name;
-      const message = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs ?? ANNOUNCE_TIMEOUT_MS} ms` : (e.cause?.message ?? e.message);
+      const e = err as Error & { code?: string };
+      const code = e.code ?? e.name;
+      // The gateway's certificate was not trusted: say which setting names the CA.
+      const hint = /CERT|SIGNATURE|ISSUER|ALTNAME/.test(code) ? ' (GATEWAY_CA names the CA that signed the gateway\'s certificate)' : '';
+      const message = e.message + hint;
       return { key: `failed ${code}`, line: `announcing ${address} to ${target} failed: ${message}${retry}` };
     }
   }

@@ -2,7 +2,9 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { isLoopbackHost, parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
+import type { NodeTlsServer } from '../proto/grpc-credentials.js';
 import { parseNodeAddress } from '../proto/node-address.js';
+import { fileSetting, loadCaFile, loadKeyPair } from '../proto/tls-files.js';
 
 export interface NodeConfig {
   host: string;
@@ -17,6 +19,8 @@ export interface NodeConfig {
   join: JoinConfig | null;
   /** AUTH and CLUSTER_TOKEN: whether (and with what token) every call must authenticate. */
   auth: ClusterAuth;
+  /** TLS_CERT and TLS_KEY (and TLS_CLIENT_CA: client certificates required); unset: plain HTTP/2. */
+  tls: NodeTlsServer | undefined;
   /** METRICS_PORT: the HTTP port of GET /metrics (0: any free port); null (unset): no metrics server. */
   metricsPort: number | null;
 }
@@ -29,6 +33,8 @@ export interface JoinConfig {
   /** Host of the default advertised address: GRPC_HOST, or 127.0.0.1 when it is a wildcard. */
   advertiseHost: string;
   intervalMs: number;
+  /** GATEWAY_CA: the CA to verify an https JOIN_URL with; unset: the system's (and NODE_EXTRA_CA_CERTS). */
+  ca: Buffer | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -69,8 +75,14 @@ function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null
   }
   const intervalMs = integer(env, 'ANNOUNCE_INTERVAL_MS', 5_000, 100, 3_600_000);
   const rawUrl = env.JOIN_URL?.trim();
+  const caFile = fileSetting(env, 'GATEWAY_CA');
+  if (caFile !== undefined && !rawUrl?.toLowerCase().startsWith('https://')) {
+    throw new ConfigError(`GATEWAY_CA is set but JOIN_URL is ${rawUrl ? 'not an https:// URL' : 'not set'}: GATEWAY_CA verifies the gateway this node announces itself to over HTTPS`);
+  }
   if (!rawUrl) return null;
   const url = joinUrl(rawUrl);
+  const ca = loadCaFile(env, 'GATEWAY_CA');
+  if (ca.problem !== undefined) throw new ConfigError(ca.problem);
   const advertiseHost = WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   // 127.0.0.1 means the gateway's own machine to the gateway: right only when it runs on this one.
   if (advertiseAddress === undefined && isLoopbackHost(advertiseHost) && !isLoopbackHost(new URL(url).hostname)) {
@@ -80,7 +92,7 @@ function loadJoinConfig(env: NodeJS.ProcessEnv, host: string): JoinConfig | null
         (isLoopbackHost(host) ? `, and GRPC_HOST to an address of this machine that the gateway can reach (0.0.0.0: all; now ${host}, loopback only)` : ''),
     );
   }
-  return { url, advertiseAddress, advertiseHost, intervalMs };
+  return { url, advertiseAddress, advertiseHost, intervalMs, ca: ca.value };
 }
 
 /**
@@ -93,6 +105,18 @@ export function bindWarning(config: NodeConfig): string | null {
     `listening on ${config.host} (loopback only) while announcing to ${config.join.url} on another machine: ` +
     'the gateway reaches this node only through a tunnel or proxy; set GRPC_HOST (0.0.0.0: all addresses) if it should connect directly'
   );
+}
+
+function tls(env: NodeJS.ProcessEnv): NodeTlsServer | undefined {
+  const identity = loadKeyPair(env, 'TLS_CERT', 'TLS_KEY');
+  if (identity.problem !== undefined) throw new ConfigError(identity.problem);
+  const clientCa = loadCaFile(env, 'TLS_CLIENT_CA');
+  if (clientCa.problem !== undefined) throw new ConfigError(clientCa.problem);
+  if (!identity.value) {
+    if (clientCa.value) throw new ConfigError('TLS_CLIENT_CA is set but TLS_CERT and TLS_KEY are not: client certificates are checked only over TLS; set both');
+    return undefined;
+  }
+  return { identity: identity.value, clientCa: clientCa.value };
 }
 
 /** Last of the settings: a missing CLUSTER_TOKEN is reported only when everything else is right. */
@@ -130,6 +154,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),
     metricsPort: metricsPort(env, port),
+    tls: tls(env),
     auth: clusterAuth(env),
   };
 }

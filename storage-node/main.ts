@@ -27,6 +27,10 @@ async function main(): Promise<void> {
   const urlHost = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   const metrics = server.metricsPort === null ? '' : ` metrics=http://${urlHost}:${server.metricsPort}/metrics`;
   console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
+  if (config.tls) {
+    const clients = config.tls.clientCa ? 'client certificates required (TLS_CLIENT_CA)' : 'no client certificates asked for';
+    console.log(`storage-node ${config.nodeId}: gRPC over TLS (TLS_CERT), ${clients}`);
+  }
   const warning = bindWarning(config);
   if (warning) console.warn(`storage-node ${config.nodeId}: WARNING: ${warning}`);
   let announcer: Announcer | undefined;
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
       address,
       intervalMs: config.join.intervalMs,
       clusterToken: config.auth.token,
+      ca: config.join.ca,
       log: (line) => console.log(`storage-node ${config.nodeId}: ${line}`),
     });
     announcer.start();

@@ -1,6 +1,7 @@
 // A running storage node: the chunk store behind a gRPC server, with a bounded graceful stop.
 import type { Http2Server, ServerHttp2Session } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { nodeServerCredentials } from '../proto/grpc-credentials.js';
 import { GRPC_OPTIONS, storageProto } from '../proto/storage-proto.js';
 import { ChunkStore } from './chunk-store.js';
 import { clusterTokenInterceptor } from './cluster-token-check.js';
@@ -62,7 +63,7 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
   server.addService(storageProto().StorageService.service, storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
   const port = await new Promise<number>((resolve, reject) => {
     const address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(address, nodeServerCredentials(config.tls), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   });

@@ -385,7 +385,7 @@ describe('admin API', () => {
       ['PUT', `/admin/keys/${id}/grants/photos`, { read: true }, 400, /read and write must both be given/],
       ['PUT', `/admin/keys/${id}/grants/photos`, { read: 'yes', write: false }, 400, /read and write must both be given/],
       ['PUT', `/admin/keys/${id}/grants/photos`, undefined, 400, /body must be a JSON object/],
-      ['PUT', `/admin/keys/${id}/grants/.files`, { read: true, write: true }, 400, /Bucket names/],
+      ['PUT', `/admin/keys/${id}/grants/.other`, { read: true, write: true }, 400, /Bucket names/],
       ['PUT', `/admin/keys/${id}/grants/Photos`, { read: true, write: true }, 400, /Bucket names/],
       ['PUT', '/admin/keys/NOSUCHKEY0000000000A/grants/photos', { read: true, write: true }, 404, /does not exist/],
     ];

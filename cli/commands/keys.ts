@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { call, CliError, connection, EXIT } from '../admin-client.js';
 import { printJson, printTable } from '../output.js';
+import type { Globals } from './global-options.js';
 
 interface KeyJson {
   access_key_id: string;
@@ -17,7 +18,7 @@ const grants = (k: KeyJson): string => k.grants.map((g) => `${g.bucket}:${g.read
 const row = (k: KeyJson) => [k.access_key_id, k.is_root ? 'root' : '', k.name, grants(k), k.created_at, k.revoked_at];
 const HEADER = ['ACCESS KEY', 'ROOT', 'NAME', 'GRANTS', 'CREATED', 'REVOKED'];
 
-export function keysCommand(global: () => { url?: string; token?: string; json?: boolean }): Command {
+export function keysCommand(global: Globals): Command {
   const keys = new Command('keys').description('S3 access keys and what they may do per bucket (needs an admin token)');
   const key = (id: string): string => `/admin/keys/${encodeURIComponent(id)}`;
 

@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { call, connection } from '../admin-client.js';
 import { printJson, printTable } from '../output.js';
+import type { Globals } from './global-options.js';
 
 interface TokenJson {
   id: number;
@@ -16,7 +17,7 @@ interface TokenJson {
 
 const row = (t: TokenJson) => [t.id, t.scope, t.is_root ? 'root' : '', `${t.prefix}...`, t.name, t.created_at, t.revoked_at];
 
-export function tokensCommand(global: () => { url?: string; token?: string; json?: boolean }): Command {
+export function tokensCommand(global: Globals): Command {
   const tokens = new Command('tokens').description('API tokens of the REST API (needs an admin token)');
 
   tokens

@@ -73,6 +73,11 @@ export class Healer implements HealRequests {
       .catch((err: unknown) => console.error(`healer: could not queue file ${fileId}: ${errorText(err)}`));
   }
 
+  /** Workers of this gateway, and how many are claiming or healing rather than waiting for work. */
+  get activity(): { workers: number; busy: number } {
+    return { workers: this.workers.length, busy: Math.max(0, this.workers.length - this.sleepers.size) };
+  }
+
   /** Something was queued: idle workers look now instead of at their next poll. */
   nudge(): void {
     for (const wake of this.sleepers) wake();

@@ -19,6 +19,8 @@ export interface JanitorReport {
 export class Janitor {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<JanitorReport> | null = null;
+  /** The last pass that ended, for the status page. */
+  last: { at: Date; report?: JanitorReport; error?: string } | null = null;
 
   constructor(
     private readonly metadata: Metadata,
@@ -46,10 +48,12 @@ export class Janitor {
     this.running ??= this.pass()
       .then(
         (report) => {
+          this.last = { at: new Date(), report };
           janitorPassed(report);
           return report;
         },
         (err: unknown) => {
+          this.last = { at: new Date(), error: (err as Error).message };
           janitorFailed();
           throw err;
         },

@@ -1,5 +1,5 @@
 // One storage node as the gateway sees it: its gRPC client with deadlines on the unary calls.
-import { status, type ClientReadableStream } from '@grpc/grpc-js';
+import { status, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js';
 import { createEncodingStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
@@ -29,6 +29,8 @@ export class NodeClient {
     private readonly timeoutMs: number,
     /** Sent with every call (CLUSTER_TOKEN); undefined: calls carry none (AUTH=off). */
     clusterToken: string | undefined,
+    /** Plain or TLS (NODE_TLS_CA): nodeChannelCredentials. */
+    credentials: ChannelCredentials,
   ) {
     this.grpc = createEncodingStorageClient(address, {
       // The data path handles failures itself (reads fail over to parity); grpc-js's transparent
@@ -45,7 +47,7 @@ export class NodeClient {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 0,
-    }, clusterToken);
+    }, clusterToken, credentials);
   }
 
   private deadline(): Date {
@@ -55,6 +57,17 @@ export class NodeClient {
   health(): Promise<HealthCheckResponse__Output> {
     return new Promise((resolve, reject) =>
       this.observed('HealthCheck', this.grpc.HealthCheck({}, { deadline: this.deadline() }, (err, res) => (err || !res ? reject(err) : resolve(res)))),
+    );
+  }
+
+  /** The size of a stored chunk (from its header), or null when the node does not hold it. */
+  statChunk(chunkId: string): Promise<{ size: number } | null> {
+    return new Promise((resolve, reject) =>
+      this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
+        if (!err && res) resolve({ size: Number(res.size) });
+        else if (err?.code === status.NOT_FOUND) resolve(null);
+        else reject(err);
+      }),
     );
   }
 

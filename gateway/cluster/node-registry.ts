@@ -1,6 +1,6 @@
 // The storage nodes known to this gateway: their clients, periodic health probes, a circuit breaker
 // per node, and the figures placement needs (bytes held, bytes promised to uploads in flight).
-import { status } from '@grpc/grpc-js';
+import { credentials, status, type ChannelCredentials } from '@grpc/grpc-js';
 import { CircuitBreaker, type BreakerSettings } from './circuit-breaker.js';
 import { NodeClient } from './node-client.js';
 import type { Metadata, NodeRow } from '../metadata/metadata.js';
@@ -23,6 +23,8 @@ export interface RegistryOptions {
   clusterToken?: string;
   /** How long a registration waits for HealthCheck at a new address. */
   registrationProbeMs?: number;
+  /** Of every client, the registration probe's too (NODE_TLS_CA: TLS); unset: plain HTTP/2. */
+  credentials?: ChannelCredentials;
 }
 
 export interface NodeState {
@@ -38,6 +40,9 @@ export interface NodeState {
   lastSeenAt: Date | null;
   error: string | null;
 }
+
+/** Told of every change of a node's status (alerts); called synchronously, so it must be quick and not throw. */
+export type NodeStatusListener = (state: NodeState, previous: NodeState['status']) => void;
 
 /** What the data path needs to know about nodes, and tells back about them. */
 export interface NodeAccess {
@@ -62,6 +67,7 @@ export class NodeRegistry implements NodeAccess {
   /** Nodes being removed: no new placements on them meanwhile. */
   private readonly leaving = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly statusListeners: NodeStatusListener[] = [];
 
   constructor(
     private readonly metadata: Metadata,
@@ -73,13 +79,16 @@ export class NodeRegistry implements NodeAccess {
   ) {
     this.clusterToken = options.clusterToken;
     this.registrationProbeMs = options.registrationProbeMs ?? REGISTRATION_PROBE_MS;
+    this.credentials = options.credentials ?? credentials.createInsecure();
   }
 
   private readonly clusterToken: string | undefined;
   private readonly registrationProbeMs: number;
+  private readonly credentials: ChannelCredentials;
 
+  /** Every client to a node is made here, so all carry the token and the credentials. */
   private newClient(id: number, address: string, timeoutMs = this.timeoutMs): NodeClient {
-    return new NodeClient(id, address, timeoutMs, this.clusterToken);
+    return new NodeClient(id, address, timeoutMs, this.clusterToken, this.credentials);
   }
 
   private readonly startedAt = Date.now();
@@ -94,6 +103,23 @@ export class NodeRegistry implements NodeAccess {
   stop(): void {
     clearInterval(this.timer);
     for (const c of this.clients.values()) c.close();
+  }
+
+  onStatusChange(listener: NodeStatusListener): void {
+    this.statusListeners.push(listener);
+  }
+
+  private setStatus(state: NodeState, next: NodeState['status']): void {
+    const previous = state.status;
+    state.status = next;
+    if (previous === next) return;
+    for (const listener of this.statusListeners) {
+      try {
+        listener(state, previous);
+      } catch {
+        // A listener's failure is not the registry's: the status is recorded either way.
+      }
+    }
   }
 
   /** Picks up nodes registered, moved or removed elsewhere, and probes every node once. */
@@ -163,13 +189,13 @@ export class NodeRegistry implements NodeAccess {
         lastSeenAt: new Date(),
         error: breaker.open ? 'recovering: waiting for more good probes' : h.status === 'healthy' ? null : `node reports ${h.status}`,
       });
-      state.status = breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space';
+      this.setStatus(state, breaker.open ? 'down' : h.status === 'healthy' ? 'healthy' : 'low_space');
     } catch (err) {
       failure = err;
       breaker.failure();
       state.error = err instanceof Error ? err.message : String(err);
       // One missed probe is not an outage; the breaker decides when the node counts as down.
-      if (breaker.open || state.status === 'unknown') state.status = breaker.open ? this.downOrDead(state) : 'unknown';
+      if (breaker.open || state.status === 'unknown') this.setStatus(state, breaker.open ? this.downOrDead(state) : 'unknown');
     }
     await this.metadata
       .recordNodeHealth(id, {
@@ -323,7 +349,7 @@ export class NodeRegistry implements NodeAccess {
     breaker.failure();
     const state = this.states.get(nodeId);
     if (state && breaker.open) {
-      state.status = this.downOrDead(state);
+      this.setStatus(state, this.downOrDead(state));
       state.error = err instanceof Error ? err.message : String(err);
     }
   }

@@ -6,6 +6,7 @@ import type { ErasureCoder } from '../data/erasure-code.js';
 import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
 import type { ForegroundActivity } from './foreground-activity.js';
+import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { bytesDownloaded, downloadStarted } from '../metrics/http-metrics.js';
 import { degradedRead, readFault, stripeReconstructed } from '../metrics/repair-metrics.js';
 
@@ -17,6 +18,8 @@ export class DownloadService {
     private readonly stallMs: number,
     private readonly heals: HealRequests,
     private readonly activity: ForegroundActivity,
+    /** Told of a read that found too few readable chunks (alerts); must return at once. */
+    private readonly onUnreadable: (fileId: string, message: string) => void = () => undefined,
   ) {}
 
   async read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
@@ -27,6 +30,9 @@ export class DownloadService {
     };
     try {
       await this.activity.during(() => this.readRange(file, chunks, start, end, counted));
+    } catch (err) {
+      if (err instanceof StorageUnavailable) this.onUnreadable(file.id, err.message);
+      throw err;
     } finally {
       ended();
     }

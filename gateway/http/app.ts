@@ -20,6 +20,10 @@ import type { UploadSlots } from './upload-slots.js';
 import type { ApiTokens } from '../auth/api-tokens.js';
 import { authenticateRest, requireScope, type RestAuthOptions } from './rest-auth.js';
 import { tokensRouter } from './tokens-routes.js';
+import { statusRouter } from './status-routes.js';
+import { consistencyRouter } from './consistency-routes.js';
+import type { ConsistencyChecker } from '../cluster/consistency-check.js';
+import type { ConsistencyStore } from '../metadata/consistency-store.js';
 import { metricsRouter } from './metrics-route.js';
 import { restRequestMetrics } from '../metrics/http-metrics.js';
 
@@ -35,6 +39,8 @@ export function createApp(deps: {
   healer: { nudge(): void };
   accessKeys: AccessKeys;
   apiTokens: ApiTokens;
+  status: () => Promise<unknown>;
+  consistency: { checker: ConsistencyChecker; store: ConsistencyStore };
   auth: Omit<RestAuthOptions, 'tokens' | 'keys'>;
   rebalanceOnJoin: boolean;
   nodes: { full: number; quorum: number };
@@ -60,6 +66,8 @@ export function createApp(deps: {
   );
   app.use(keysRouter(deps.accessKeys));
   app.use(tokensRouter(deps.apiTokens));
+  app.use(statusRouter(deps.status));
+  app.use(consistencyRouter(deps.consistency.checker, deps.consistency.store));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use(metricsRouter({ metricsAuth: deps.auth.metricsAuth }));
   app.use((req) => {

@@ -4,6 +4,7 @@
 // all sockets (Node's maxConnections, which drops without an answer) holds even under a flood.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { connectionEvent } from './http-server-factory.js';
 import { endLingering } from './lingering-close.js';
 
 const LINGER_MS = 1_000;
@@ -26,7 +27,9 @@ export function rawAnswer(status: number, reason: string, headers: Record<string
 export function limitConnections(server: Server, max: number, refusal: () => string): void {
   let open = 0;
   // Before Node's own listener, so a refused connection's answer is the first thing written to it.
-  server.prependListener('connection', (socket: Socket) => {
+  // With HTTPS, connections are counted once their handshake is done (handshakes in progress are
+  // bounded by the hard cap and the handshake timeout), and the answer goes through TLS.
+  server.prependListener(connectionEvent(server), (socket: Socket) => {
     if (open < max) {
       open++;
       socket.once('close', () => open--);

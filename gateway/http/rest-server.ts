@@ -1,10 +1,12 @@
 // The REST API's HTTP server: the express app behind the limits of server-limits.ts, with every
 // answer Node would give by itself (a request its parser refuses, no Host header, an unknown Expect,
 // a connection beyond the limit) given as the API's JSON error instead of a bare status line.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
+import type { KeyPair } from '../../proto/tls-files.js';
 import { isRefusedConnection, rawAnswer } from './connection-limit.js';
+import { createHttpServer } from './http-server-factory.js';
 import { endLingering } from './lingering-close.js';
 import { parserRefusal } from './parser-refusal.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from './server-limits.js';
@@ -19,9 +21,10 @@ function answerJson(res: ServerResponse, status: number, code: string, message: 
   res.end(body);
 }
 
-export function createRestServer(app: Express, limits: ServerLimits): Server {
+/** `tls`: HTTPS with this certificate (TLS_CERT/TLS_KEY); unset: HTTP. */
+export function createRestServer(app: Express, limits: ServerLimits, tls?: KeyPair): Server {
   const answered = new WeakSet<Duplex>();
-  const server = createServer({ ...limitedServerOptions(limits), requireHostHeader: false }, (req: IncomingMessage, res: ServerResponse) => {
+  const server = createHttpServer({ ...limitedServerOptions(limits), requireHostHeader: false }, tls, (req: IncomingMessage, res: ServerResponse) => {
     if (isRefusedConnection(req.socket)) {
       req.resume(); // answered 503 when it connected; it closes shortly
       return;

@@ -253,6 +253,12 @@ export class Metadata {
   }
 
   /** Chunks and bytes of chunk data that the metadata places on each node. */
+  /** Chunk deletions still to be done, and since when the oldest waits. */
+  async deletionQueue(): Promise<{ chunks: number; oldest: Date | null }> {
+    const r = await this.pool.query<{ n: string; oldest: Date | null }>('SELECT count(*) AS n, min(created_at) AS oldest FROM chunk_deletions');
+    return { chunks: Number(r.rows[0]!.n), oldest: r.rows[0]!.oldest };
+  }
+
   async nodeHoldings(): Promise<Map<number, { chunks: number; bytes: number }>> {
     const r = await this.pool.query<{ node_id: number; chunks: number; bytes: number }>(
       `SELECT node_id, count(*)::int8 AS chunks, COALESCE(sum(size), 0)::int8 AS bytes

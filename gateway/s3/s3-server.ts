@@ -2,7 +2,7 @@
 // (bucket, key), routed to an operation, authenticated (SigV4) and authorised before its body is
 // read, then handled; any failure is answered as S3 XML.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ObjectStore } from '../metadata/object-store.js';
 import { toApiError } from '../http/error-handler.js';
@@ -17,6 +17,8 @@ import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { isS3AuthError } from './auth/s3-auth-error.js';
 import { KeySecretUnreadable } from '../auth/access-keys.js';
 import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
+import { createHttpServer } from '../http/http-server-factory.js';
+import type { KeyPair } from '../../proto/tls-files.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
 import { observeRequest } from '../metrics/http-metrics.js';
@@ -39,6 +41,7 @@ export interface S3ServerOptions {
   domains: string[]; // virtual-host style: bucket.<domain>
   limits: ServerLimits;
   uploadSlots: UploadSlots; // shared with the REST API's uploads
+  tls?: KeyPair; // HTTPS with this certificate (TLS_CERT/TLS_KEY); unset: HTTP
 }
 
 /** Unread bytes up to which a refused body is read and dropped with the connection kept open. */
@@ -177,7 +180,7 @@ export function createS3Server(options: S3ServerOptions): Server {
     }
   }
 
-  const server = createServer(limitedServerOptions(options.limits), (req, res) => void handle(req, res, false));
+  const server = createHttpServer(limitedServerOptions(options.limits), options.tls, (req, res) => void handle(req, res, false));
   // Node answers Expect: 100-continue itself unless told otherwise, and any other Expect with 417;
   // S3 ignores other values, and continues only once the request head is accepted.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));

@@ -1,9 +1,10 @@
 // S3 requests at the HTTP level, signed with SigV4 by @smithy/signature-v4 (the SDK's own signer) and
-// sent with node:http: any Host header (virtual-host style), any Expect header with the body sent
+// sent with node:http (node:https for an https endpoint): any Host header (virtual-host style), any Expect header with the body sent
 // only after 100 Continue, a body without Content-Length, or no signature at all. The answer is
 // read whole, with whether a 100 Continue came first.
 import { createHash } from 'node:crypto';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { S3Credentials } from './s3-clients.js';
@@ -58,13 +59,15 @@ export class RawS3 {
     endpoint: string,
     private readonly key: S3Credentials,
     private readonly region = 'us-east-1',
+    /** For an https endpoint: the CA its certificate chains to (PEM); unset: the system's. */
+    private readonly ca?: Buffer,
   ) {
     this.url = new URL(endpoint);
   }
 
   /** The same endpoint with another key. */
   as(key: S3Credentials): RawS3 {
-    return new RawS3(this.url.toString(), key, this.region);
+    return new RawS3(this.url.toString(), key, this.region, this.ca);
   }
 
   private signer(key: S3Credentials): SignatureV4 {
@@ -122,7 +125,9 @@ export class RawS3 {
     const qs = RawS3.queryString(query);
     return new Promise<RawS3Response>((resolve, reject) => {
       let continued = false;
-      const req = request({
+      const tls = this.url.protocol === 'https:';
+      const req = (tls ? httpsRequest : httpRequest)({
+        ...(tls && this.ca ? { ca: this.ca } : {}),
         host: this.url.hostname,
         port: this.url.port,
         method: r.method,

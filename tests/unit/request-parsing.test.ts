@@ -120,7 +120,8 @@ describe('access key requests', () => {
     expect(parseAccessKeyId('AKIAIOSFODNN7EXAMPLE')).toBe('AKIAIOSFODNN7EXAMPLE');
     for (const bad of ['ab', 'AK-1', 'x'.repeat(129)]) expect(() => parseAccessKeyId(bad), bad).toThrow(InvalidInput);
     expect(parseGrantBucket('my-bucket')).toBe('my-bucket');
-    for (const bad of ['.files', 'UPPER', 'a', 'a..b', '192.168.1.1', 'a_b', '-abc']) expect(() => parseGrantBucket(bad), bad).toThrow(InvalidInput);
+    expect(parseGrantBucket('.files')).toBe('.files'); // the bucket of the REST /files API
+    for (const bad of ['.Files', '..files', '.other', 'UPPER', 'a', 'a..b', '192.168.1.1', 'a_b', '-abc']) expect(() => parseGrantBucket(bad), bad).toThrow(InvalidInput);
   });
   test('new key body: nothing, {} or {name}', () => {
     expect(parseNewKeyBody(undefined)).toEqual({ name: '' });
