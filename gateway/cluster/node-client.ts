@@ -63,11 +63,15 @@ export class NodeClient {
   /** The size of a stored chunk (from its header), or null when the node does not hold it. */
   statChunk(chunkId: string): Promise<{ size: number } | null> {
     return new Promise((resolve, reject) =>
-      this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
-        if (!err && res) resolve({ size: Number(res.size) });
-        else if (err?.code === status.NOT_FOUND) resolve(null);
-        else reject(err);
-      }),
+      this.observed(
+        'StatChunk',
+        this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
+          if (!err && res) resolve({ size: Number(res.size) });
+          else if (err?.code === status.NOT_FOUND) resolve(null);
+          else reject(err);
+        }),
+        [status.NOT_FOUND],
+      ),
     );
   }
 
@@ -81,6 +85,7 @@ export class NodeClient {
           else if (err.code === status.NOT_FOUND) resolve('absent');
           else reject(err);
         }),
+        [status.NOT_FOUND],
       ),
     );
   }
@@ -111,9 +116,9 @@ export class NodeClient {
     return this.observed('ListChunks', this.grpc.ListChunks({}, { deadline: new Date(Date.now() + 10 * 60_000) }));
   }
 
-  /** Counts a call to this node in the metrics (duration, error status); returns it. */
-  observed<T extends CallStatusEmitter>(call: string, grpcCall: T): T {
-    observeNodeCall(this.id, call, grpcCall);
+  /** Counts a call to this node in the metrics (duration, error status; `answers`: see observeNodeCall); returns it. */
+  observed<T extends CallStatusEmitter>(call: string, grpcCall: T, answers?: readonly number[]): T {
+    observeNodeCall(this.id, call, grpcCall, answers);
     return grpcCall;
   }
 

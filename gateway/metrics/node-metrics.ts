@@ -84,15 +84,16 @@ export interface CallStatusEmitter {
 }
 
 /**
- * Observes one call to node `nodeId` until its status arrives. Node 0 is an address being probed
- * before registration: not a node yet, not observed.
+ * Observes one call to node `nodeId` until its status arrives. `answers`: statuses besides OK that
+ * are an answer rather than a failure (NOT_FOUND for a deletion: the chunk is gone either way).
+ * Node 0 is an address being probed before registration: not a node yet, not observed.
  */
-export function observeNodeCall(nodeId: number, call: string, emitter: CallStatusEmitter): void {
+export function observeNodeCall(nodeId: number, call: string, emitter: CallStatusEmitter, answers: readonly number[] = []): void {
   if (nodeId <= 0) return;
   const start = performance.now();
   emitter.once('status', ({ code }) => {
     const labels = { node: String(nodeId), call };
     callDuration.observe(labels, secondsSince(start));
-    if (code !== grpcStatus.OK && code !== grpcStatus.CANCELLED) callErrors.inc(labels);
+    if (code !== grpcStatus.OK && code !== grpcStatus.CANCELLED && !answers.includes(code)) callErrors.inc(labels);
   });
 }
