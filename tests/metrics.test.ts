@@ -12,7 +12,7 @@ import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { ClusterNodes } from './helpers/cluster-nodes.js';
 import { createTestDatabase } from './helpers/database.js';
 import { scrapeMetrics, samplesOf, sumOf, valueOf, type Exposition } from './helpers/prometheus-text.js';
-import { api, captureOutput, pollUntil, startGatewayProcess, uploadBuffer } from './helpers/raw-upload.js';
+import { api, captureOutput, isRunning, pollUntil, startGatewayProcess, uploadBuffer } from './helpers/raw-upload.js';
 import { RawS3 } from './helpers/s3-raw-request.js';
 
 const KiB = 1024;
@@ -329,6 +329,47 @@ describe('gateway and node metrics after a REST upload, a download and failed re
     );
     expect(last).toEqual(expected);
     expect(expected.reduce((a, b) => a + b, 0)).toBe(5);
+  });
+});
+
+describe("a healer's metrics", () => {
+  it('a file written while a node is down has its missing chunk rebuilt once the node is back: one rebuild done, its bytes', async () => {
+    const victim = c.nodes.findIndex((_, i) => !isRunning(nodes.process(i)));
+    expect(victim, 'the node killed above').toBeGreaterThanOrEqual(0);
+    // With five writable nodes the sixth chunk has no place: a degraded write, queued for healing.
+    const data = randomBytes(200 * KiB);
+    const r = await uploadBuffer(c.gatewayUrl, data);
+    expect(r.status).toBe(201);
+    const missing = (await chunksOf(r.json.file_id)).filter((ch) => ch.server_id === null);
+    expect(missing).toHaveLength(1);
+    const queued = await pollUntil(gateway, (e) => valueOf(e, 'objstore_heal_queue_files') === 1, 10_000);
+    expect(valueOf(queued, 'objstore_heal_queue_chunks')).toBe(1);
+    await nodes.restart(victim);
+    await nodes.awaitHealthy([victim]);
+    // The cluster's gateway heals nothing (HEAL_CONCURRENCY=0): a second one on the same database does.
+    const healer = await startGatewayProcess({
+      databaseUrl: c.db.url,
+      nodeAddresses: c.nodes.map((n) => n.address),
+      dataDir: c.dataDir,
+      clusterToken: c.clusterToken,
+      env: { HEAL_CONCURRENCY: '1', REPAIR_POLL_MS: '200', SCRUB_INTERVAL_MS: '0', HEAL_RATE_MIB: '0', HEAL_BUSY_RATE_MIB: '0' },
+    });
+    cleanups.push(() => healer.stop());
+    const healed = await pollUntil(
+      () => scrapeMetrics(`${healer.url}/metrics`),
+      (e) => sumOf(e, 'objstore_heal_chunks_total', { kind: 'rebuild', result: 'done' }) >= 1,
+      30_000,
+      200,
+    );
+    const rebuilt = (await chunksOf(r.json.file_id)).find((ch) => ch.chunk_number === missing[0]!.chunk_number)!;
+    expect(rebuilt.server_address).toBe(c.nodes[victim]!.address);
+    expect(valueOf(healed, 'objstore_heal_chunks_total', { kind: 'rebuild', result: 'done' })).toBe(1);
+    expect(valueOf(healed, 'objstore_heal_chunks_total', { kind: 'rebuild', result: 'failed' })).toBe(0);
+    expect(valueOf(healed, 'objstore_heal_bytes_total', { kind: 'rebuild' })).toBe(rebuilt.size);
+    expect(sumOf(healed, 'objstore_node_call_duration_seconds_count', { node: String(rebuilt.server_id), call: 'PutChunk' })).toBe(1);
+    expect(sumOf(healed, 'objstore_node_call_duration_seconds_count', { node: String(rebuilt.server_id), call: 'VerifyChunk' })).toBe(1);
+    const after = await pollUntil(gateway, (e) => valueOf(e, 'objstore_heal_queue_files') === 0, 10_000);
+    expect(valueOf(after, 'objstore_heal_queue_chunks')).toBe(0);
   });
 });
 

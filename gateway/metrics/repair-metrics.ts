@@ -73,9 +73,14 @@ const janitorRemoved = new Counter({
   registers: [registry],
 });
 
-// A passing janitor that found nothing still shows each kind, at 0.
+// Every series exists from the start, at 0, so that rates and alerts see the first event too.
 for (const what of ['stale_uploads', 'stale_multipart_uploads', 'chunk_deletions', 'orphan_chunks']) janitorRemoved.inc({ what }, 0);
 for (const result of ['ok', 'failed']) janitorRuns.inc({ result }, 0);
+for (const fault of ['unavailable', 'stalled', 'corrupt', 'refused']) readFaults.inc({ fault }, 0);
+for (const kind of ['rebuild', 'move']) {
+  healedBytes.inc({ kind }, 0);
+  for (const result of ['done', 'failed']) heals.inc({ kind, result }, 0);
+}
 
 let readQueues: (() => Promise<QueueLengths | null>) | undefined;
 /** Read once per scrape, before the gauges render it; null: unknown at this scrape. */
