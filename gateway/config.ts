@@ -4,6 +4,7 @@ import { BLOCK_SIZE } from '../proto/block-checksums.js';
 import { parseClusterAuth, type ClusterAuth } from '../proto/cluster-auth-setting.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 import { apiTokenProblem } from './auth/api-token-format.js';
+import { parseLogLevel, type LogLevel } from '../proto/log.js';
 import { accessKeyIdProblem, secretKeyProblem } from './auth/key-format.js';
 import type { RootKeySetting } from './auth/root-key.js';
 import { parseServerKey, ServerKeyError } from './auth/server-key.js';
@@ -40,6 +41,7 @@ export interface GatewayConfig {
   maxUploads: number; // uploads in flight in this gateway (REST and S3 together); beyond: 503 at once
   dbPoolSize: number;
   dbWaitMs: number;
+  dbQueryTimeoutMs: number; // a statement running longer is cancelled (by the server, and the client stops waiting)
   nodeDeadAfterMs: number; // a node down this long is dead: its chunks are rebuilt elsewhere
   healConcurrency: number; // files healed at once by this gateway (0: this gateway does not heal)
   healBytesPerSecond: number; // read from surviving chunks by all heals together (0: no limit)
@@ -62,7 +64,8 @@ export interface GatewayConfig {
   // (clusterAuth.enabled is also whether REST requests need credentials)
   apiToken: string | undefined; // API_TOKEN: the root API token; unset: DATA_DIR/api.token (created at first start)
   metricsAuth: boolean; // METRICS_AUTH=on: GET /metrics needs a read token too
-  tls: GatewayTls; // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
+  tls: GatewayTls;
+  logLevel: LogLevel; // LOG_LEVEL // TLS_CERT/TLS_KEY (HTTPS), NODE_TLS_CA/NODE_TLS_CERT/NODE_TLS_KEY (TLS to the nodes)
   alerts: AlertSettings;
 }
 
@@ -128,6 +131,12 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (!raw) return fallback;
   if (raw === 'on' || raw === 'off') return raw === 'on';
   throw new ConfigError(`${name}=${JSON.stringify(env[name])} must be "on" or "off"`);
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const parsed = parseLogLevel(env.LOG_LEVEL);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.level;
 }
 
 function tls(env: NodeJS.ProcessEnv): GatewayTls {
@@ -213,6 +222,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     maxUploads: integer(env, 'MAX_UPLOADS', 64, 1, 10_000),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 1000),
     dbWaitMs: integer(env, 'DB_WAIT_MS', 10_000, 100, 600_000),
+    dbQueryTimeoutMs: integer(env, 'DB_QUERY_TIMEOUT_MS', 15_000, 100, 3_600_000),
     nodeDeadAfterMs: integer(env, 'NODE_DEAD_AFTER_MS', 600_000, 1_000, 30 * 86_400_000),
     healConcurrency: integer(env, 'HEAL_CONCURRENCY', 2, 0, 64),
     healBytesPerSecond: integer(env, 'HEAL_RATE_MIB', 64, 0, 100_000) * MiB,
@@ -234,6 +244,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     apiToken: apiToken(env),
     metricsAuth: onOff(env, 'METRICS_AUTH', false),
     tls: tls(env),
+    logLevel: logLevel(env),
     alerts: alertSettings(env),
     clusterAuth: clusterAuth(env),
   };

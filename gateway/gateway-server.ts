@@ -34,6 +34,7 @@ import { rootKeyBanner } from './auth/root-key-banner.js';
 import { loadServerKey } from './auth/server-key.js';
 import { KeyStore } from './metadata/key-store.js';
 import { randomUUID } from 'node:crypto';
+import { log } from '../proto/log.js';
 import { ApiTokens } from './auth/api-tokens.js';
 import { ensureRootToken, rootTokenBanner } from './auth/root-token.js';
 import { TokenStore } from './metadata/token-store.js';
@@ -74,19 +75,19 @@ async function migrateWithRetry(metadata: Metadata, attempts = 30): Promise<stri
  */
 async function startAccessKeys(config: GatewayConfig, metadata: Metadata): Promise<AccessKeys> {
   const serverKey = await loadServerKey({ configured: config.serverKey, dataDir: config.dataDir });
-  if (serverKey.source === 'generated') console.log(`gateway: created the server key ${serverKey.file} (keep it: it encrypts the S3 secret keys)`);
-  for (const warning of serverKey.warnings) console.warn(`gateway: WARNING: ${warning}`);
+  if (serverKey.source === 'generated') log.info(`created the server key ${serverKey.file} (keep it: it encrypts the S3 secret keys)`);
+  for (const warning of serverKey.warnings) log.warn(`WARNING: ${warning}`);
   const store = new KeyStore(metadata.pool);
   const root = await ensureRootKey(store, serverKey.key, config.s3RootKey);
   // The one time the generated secret is shown: a block of its own, which the npm start launcher repeats.
-  if (root.kind === 'generated') console.log(rootKeyBanner({ accessKeyId: root.accessKeyId, secretAccessKey: root.secret }).join('\n'));
-  else console.log(`gateway: ${describeRootKey(root)}`);
+  if (root.kind === 'generated') for (const line of rootKeyBanner({ accessKeyId: root.accessKeyId, secretAccessKey: root.secret })) log.info(line);
+  else log.info(describeRootKey(root));
   const accessKeys = new AccessKeys(store, serverKey.key, { cacheMs: config.keyCacheMs });
   const unreadable = await accessKeys.sealedUnderOtherKey();
   if (unreadable.length > 0) {
     const ids = unreadable.slice(0, 5).join(', ') + (unreadable.length > 5 ? `, ... (${unreadable.length} in all)` : '');
-    console.warn(
-      `gateway: WARNING: ${unreadable.length} access key(s) were encrypted under another server key and cannot authenticate ` +
+    log.warn(
+      `WARNING: ${unreadable.length} access key(s) were encrypted under another server key and cannot authenticate ` +
         `here (${ids}); this gateway's server key (id ${serverKey.id}, ${serverKey.source === 'SERVER_KEY' ? 'SERVER_KEY' : serverKey.file}) ` +
         `must be the one the other gateways of this database use`,
     );
@@ -102,11 +103,11 @@ async function startApiTokens(config: GatewayConfig, metadata: Metadata): Promis
   const store = new TokenStore(metadata.pool);
   if (!config.clusterAuth.enabled) return new ApiTokens(store);
   const root = await ensureRootToken(store, { configured: config.apiToken, dataDir: config.dataDir });
-  if (root.generated !== undefined) console.log(rootTokenBanner(root.generated, root.file!).join('\n'));
+  if (root.generated !== undefined) for (const line of rootTokenBanner(root.generated, root.file!)) log.info(line);
   else {
     const from = root.source === 'API_TOKEN' ? 'API_TOKEN' : root.file;
     const change = root.change === 'kept' ? '' : root.change === 'replaced' ? ' (it replaces the previous root token, now revoked)' : '';
-    console.log(`gateway: REST API root token from ${from}${change}`);
+    log.info(`REST API root token from ${from}${change}`);
   }
   return new ApiTokens(store);
 }
@@ -123,7 +124,7 @@ async function packageVersion(): Promise<string> {
 export async function startGateway(config: GatewayConfig): Promise<GatewayServer> {
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
-  const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs }));
+  const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs, queryTimeoutMs: config.dbQueryTimeoutMs }));
   watchPool(metadata.pool); // before the first query, so that every connection is timed
   await migrateWithRetry(metadata);
   const accessKeys = await startAccessKeys(config, metadata);

@@ -2,6 +2,8 @@
 import { authOffWarning } from '../proto/cluster-auth-setting.js';
 import { ConfigError, loadGatewayConfig } from './config.js';
 import { startGateway } from './gateway-server.js';
+import { hostname } from 'node:os';
+import { initLog, log } from '../proto/log.js';
 
 async function main(): Promise<void> {
   let config;
@@ -20,11 +22,12 @@ async function main(): Promise<void> {
     'HOST',
     'authentication is off (no credentials on the REST API, the cluster token optional), so whoever can reach this gateway may read, write and delete every file and administer the cluster',
   );
-  if (warning) console.warn(`gateway: ${warning}`);
+  initLog(config.logLevel, { role: 'gateway', host: hostname() });
+  if (warning) log.warn(warning);
   const gateway = await startGateway(config);
   // The cluster launcher and tests read this line to learn the (possibly ephemeral) port and the
   // scheme (https with TLS_CERT/TLS_KEY; the S3 API then speaks HTTPS too).
-  console.log(
+  log.info(
     `gateway listening on ${gateway.scheme}://${config.host}:${gateway.port} (S3 API on port ${gateway.s3Port}; storage nodes: ${config.storageNodes.join(', ')})`,
   );
 
@@ -32,11 +35,11 @@ async function main(): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`gateway: ${signal}, finishing running requests`);
+    log.info(`${signal}, finishing running requests`);
     gateway.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        console.error(`gateway: error while stopping: ${(err as Error).message}`);
+        log.error(`error while stopping: ${(err as Error).message}`);
         process.exit(1);
       },
     );
@@ -46,6 +49,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`gateway: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  log.error(`gateway: failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
 import { bearerValue, CLUSTER_TOKEN_METADATA_KEY } from './cluster-token.js';
 import { EncodedPutChunk } from './put-chunk-encoding.js';
+import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
 
 export type { StorageServiceClient };
 export type { StorageServiceHandlers } from './generated/storage/StorageService.js';
@@ -54,29 +55,28 @@ export function storageProto(): ProtoGrpcType['storage'] {
 const CLIENT_OPTIONS: grpc.ChannelOptions = { 'grpc-node.flow_control_window': 8 * MiB };
 
 /**
- * Adds the cluster token to every call's metadata (`authorization: Bearer <token>`). grpc-js refuses
- * call credentials on an insecure channel, so an interceptor does it, once per call, on plain and
- * TLS channels alike: messages pass through untouched.
+ * Adds to every call's metadata the cluster token (`authorization: Bearer <token>`), when there is
+ * one, and the id of the request the call serves (`x-request-id`, from request-context.ts), when
+ * there is one, so the node's log can name it. grpc-js refuses call credentials on an insecure
+ * channel, so an interceptor does it, once per call, on plain and TLS channels alike: messages pass
+ * through untouched.
  */
-export function clusterTokenInterceptor(token: string): grpc.Interceptor {
-  const value = bearerValue(token);
+export function callMetadataInterceptor(token: string | undefined): grpc.Interceptor {
+  const value = token === undefined ? undefined : bearerValue(token);
   return (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
       start(metadata, listener, next) {
-        metadata.set(CLUSTER_TOKEN_METADATA_KEY, value);
+        if (value !== undefined) metadata.set(CLUSTER_TOKEN_METADATA_KEY, value);
+        const requestId = currentRequestId();
+        if (requestId !== undefined) metadata.set(REQUEST_ID_HEADER, requestId);
         next(metadata, listener);
       },
     });
 }
 
-/** Channel options plus the interceptor that sends `clusterToken` (none when undefined). */
+/** Channel options plus the interceptor that sends `clusterToken` and the request id. */
 function clientOptions(options: grpc.ChannelOptions, clusterToken: string | undefined): grpc.ClientOptions {
-  return {
-    ...GRPC_OPTIONS,
-    ...CLIENT_OPTIONS,
-    ...options,
-    ...(clusterToken === undefined ? {} : { interceptors: [clusterTokenInterceptor(clusterToken)] }),
-  };
+  return { ...GRPC_OPTIONS, ...CLIENT_OPTIONS, ...options, interceptors: [callMetadataInterceptor(clusterToken)] };
 }
 
 /**

@@ -207,7 +207,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       onLine: (line) => {
         if (!rootKeyFound) rootKeyFound = readRootKeyLine(line, rootKey);
         generatedApiToken ??= readRootTokenLine(line);
-        const s3 = /^gateway listening on (https?):\/\/.*\(S3 API on port (\d+)/.exec(line);
+        const s3 = /gateway listening on (https?):\/\/.*\(S3 API on port (\d+)/.exec(line);
         if (s3 && s3Port === 0) [scheme, s3Port] = [s3[1]!, Number(s3[2])];
       },
       script: join(here, '..', 'gateway', 'main.js'),

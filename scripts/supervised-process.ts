@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { formatDelay, planRestart, type RestartPolicy } from './restart-backoff.js';
+import { humanLine } from './log-line.js';
 
 export interface SupervisedProcessOptions {
   name: string;
@@ -88,7 +89,8 @@ export class SupervisedProcess {
     // Printed at every start, so that an operator (or a test) can find the process to look at.
     if (child.pid !== undefined) log(`[${name}] started (pid ${child.pid})`);
     return new Promise<number>((resolve, reject) => {
-      const onLine = (line: string): void => {
+      const onLine = (raw: string): void => {
+        const line = humanLine(raw);
         this.options.onLine?.(line);
         log(`[${name}] ${line}`);
         const m = isReady ? null : this.options.ready.exec(line);

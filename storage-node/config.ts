@@ -5,6 +5,7 @@ import { isLoopbackHost, parseClusterAuth, type ClusterAuth } from '../proto/clu
 import type { NodeTlsServer } from '../proto/grpc-credentials.js';
 import { parseNodeAddress } from '../proto/node-address.js';
 import { fileSetting, loadCaFile, loadKeyPair } from '../proto/tls-files.js';
+import { parseLogLevel, type LogLevel } from '../proto/log.js';
 
 export interface NodeConfig {
   host: string;
@@ -23,6 +24,14 @@ export interface NodeConfig {
   tls: NodeTlsServer | undefined;
   /** METRICS_PORT: the HTTP port of GET /metrics (0: any free port); null (unset): no metrics server. */
   metricsPort: number | null;
+  /** LOG_LEVEL; every call is logged at debug. */
+  logLevel: LogLevel;
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const parsed = parseLogLevel(env.LOG_LEVEL);
+  if (parsed.problem !== undefined) throw new ConfigError(parsed.problem);
+  return parsed.level;
 }
 
 export interface JoinConfig {
@@ -155,6 +164,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     join: loadJoinConfig(env, host),
     metricsPort: metricsPort(env, port),
     tls: tls(env),
+    logLevel: logLevel(env),
     auth: clusterAuth(env),
   };
 }

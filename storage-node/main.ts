@@ -3,6 +3,7 @@ import { authOffWarning } from '../proto/cluster-auth-setting.js';
 import { Announcer } from './announcer.js';
 import { bindWarning, ConfigError, loadNodeConfig } from './config.js';
 import { startStorageServer } from './storage-server.js';
+import { initLog, log } from '../proto/log.js';
 
 async function main(): Promise<void> {
   let config;
@@ -21,18 +22,19 @@ async function main(): Promise<void> {
     'GRPC_HOST',
     'this storage node takes gRPC calls without the cluster token, so anyone who can reach its port can read, overwrite and delete its chunks',
   );
-  if (authWarning) console.warn(`storage-node ${config.nodeId}: ${authWarning}`);
+  initLog(config.logLevel, { role: 'storage-node', node: config.nodeId });
+  if (authWarning) log.warn(authWarning);
   const server = await startStorageServer(config);
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   const urlHost = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   const metrics = server.metricsPort === null ? '' : ` metrics=http://${urlHost}:${server.metricsPort}/metrics`;
-  console.log(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
+  log.info(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
   if (config.tls) {
     const clients = config.tls.clientCa ? 'client certificates required (TLS_CLIENT_CA)' : 'no client certificates asked for';
-    console.log(`storage-node ${config.nodeId}: gRPC over TLS (TLS_CERT), ${clients}`);
+    log.info(`gRPC over TLS (TLS_CERT), ${clients}`);
   }
   const warning = bindWarning(config);
-  if (warning) console.warn(`storage-node ${config.nodeId}: WARNING: ${warning}`);
+  if (warning) log.warn(`WARNING: ${warning}`);
   let announcer: Announcer | undefined;
   if (config.join) {
     const address = config.join.advertiseAddress ?? `${config.join.advertiseHost}:${server.port}`;
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
       intervalMs: config.join.intervalMs,
       clusterToken: config.auth.token,
       ca: config.join.ca,
-      log: (line) => console.log(`storage-node ${config.nodeId}: ${line}`),
+      log: (line) => log.info(line),
     });
     announcer.start();
   }
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     announcer?.stop();
-    console.log(`storage-node ${config.nodeId}: ${signal}, finishing running calls`);
+    log.info(`${signal}, finishing running calls`);
     server.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -60,6 +62,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`storage-node: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  log.error(`storage-node: failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

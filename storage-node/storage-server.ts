@@ -5,6 +5,8 @@ import { nodeServerCredentials } from '../proto/grpc-credentials.js';
 import { GRPC_OPTIONS, storageProto } from '../proto/storage-proto.js';
 import { ChunkStore } from './chunk-store.js';
 import { clusterTokenInterceptor } from './cluster-token-check.js';
+import { callLogInterceptor } from './call-log.js';
+import { log } from '../proto/log.js';
 import type { NodeConfig } from './config.js';
 import { storageService } from './storage-service.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -42,7 +44,7 @@ const MAX_FRAME_BYTES = 1024 * 1024;
 function widenReceiveWindow(server: grpc.Server): void {
   const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
   if (!(http2Servers instanceof Map)) {
-    console.warn('storage-node: cannot widen the HTTP/2 receive window with this grpc-js version');
+    log.warn('cannot widen the HTTP/2 receive window with this grpc-js version');
     return;
   }
   for (const http2Server of http2Servers.keys() as IterableIterator<Http2Server>) {
@@ -57,8 +59,12 @@ function widenReceiveWindow(server: grpc.Server): void {
 export async function startStorageServer(config: NodeConfig): Promise<StorageServer> {
   const store = new ChunkStore(config.dataDir, config.reserveBytes);
   await store.init();
-  // AUTH=off: no interceptor at all, so calls cost what they did before authentication existed.
-  const interceptors = config.auth.enabled ? [clusterTokenInterceptor(config.auth.token)] : [];
+  // The call log (LOG_LEVEL=debug only) first: it sees every call, also the ones the token check
+  // refuses. At other levels, and with AUTH=off, calls pass no interceptor at all.
+  const interceptors = [
+    ...(log.isDebug() ? [callLogInterceptor()] : []),
+    ...(config.auth.enabled ? [clusterTokenInterceptor(config.auth.token)] : []),
+  ];
   const server = new grpc.Server({ ...GRPC_OPTIONS, interceptors });
   server.addService(storageProto().StorageService.service, storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
   const port = await new Promise<number>((resolve, reject) => {

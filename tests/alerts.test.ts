@@ -142,7 +142,7 @@ describe('alerts from a real cluster', () => {
     expect(body.gateway).toMatch(/^[^:]+:\d+$/);
     expect(body.details.fill).toBeGreaterThan(0.0001);
     expect(body.details.fill).toBeLessThanOrEqual(1);
-    expect(c.output()).toMatch(/gateway: alert disk_fill 127\.0\.0\.1:\d+: the disk of storage node/);
+    expect(c.output()).toMatch(/alert disk_fill 127\.0\.0\.1:\d+: the disk of storage node/);
   });
 
   it('a webhook that answers 500 twice then 200 gets its first event on the third attempt; the others get it at once', async () => {
@@ -302,7 +302,7 @@ describe('alerts of the database', () => {
     expect(back).toBeDefined();
     expect(back!.body).toMatchObject({ severity: 'info', subject: 'database' });
     expect(hook.posts.filter((p) => p.body?.event === 'database_unreachable')).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/gateway: alert database_unreachable database: /);
-    expect(lines.join('\n')).toMatch(/gateway: alert database_back database: /);
+    expect(lines.join('\n')).toMatch(/alert database_unreachable database: /);
+    expect(lines.join('\n')).toMatch(/alert database_back database: /);
   });
 });

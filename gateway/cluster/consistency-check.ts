@@ -25,6 +25,7 @@ import {
 } from './consistency-findings.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { ChunkDeleter } from './chunk-deleter.js';
+import { log } from '../../proto/log.js';
 
 /** Findings of one kind kept in a report; the counts say when there were more. */
 const MAX_FINDINGS = 1000;
@@ -60,7 +61,7 @@ export class ConsistencyChecker {
     if (!session) throw new CheckAlreadyRunning('a consistency check is running on another gateway of this database');
     this.running = this.run(session, repair)
       .catch(async (err: unknown) => {
-        console.error(`consistency check ${session.check.id}: failed: ${(err as Error).message}`);
+        log.error(`consistency check ${session.check.id}: failed: ${(err as Error).message}`);
         await session.finish('failed', { error: (err as Error).message }).catch(() => undefined);
       })
       .finally(async () => {
@@ -181,7 +182,7 @@ export class ConsistencyChecker {
     }
     const report: CheckReport = { nodesChecked: checked, nodesSkipped: skipped, counts: countByKind(findings), truncated, findings };
     await session.finish('done', report);
-    console.log(
+    log.info(
       `consistency check ${session.check.id}${repair ? ' (repair)' : ''}: ${findings.length} findings ` +
         `(${Object.entries(report.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}); ` +
         `${checked.length} nodes listed, ${skipped.length} skipped`,

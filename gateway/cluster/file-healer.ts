@@ -14,6 +14,7 @@ import { chooseRebuildTargets, triage } from './heal-plan.js';
 import type { NodeClient } from './node-client.js';
 import type { NodeRegistry } from './node-registry.js';
 import { healEnded } from '../metrics/repair-metrics.js';
+import { log } from '../../proto/log.js';
 
 /** What became of a claimed file: chunks done with (healed, moved, or found intact), and when to look again. */
 export interface HealOutcome {
@@ -180,14 +181,14 @@ export class FileHealer {
           .filter((t) => t.fromNode !== null && t.fromAddress !== null && t.fromNode !== t.nodeId)
           .map((t) => ({ nodeId: t.fromNode!, address: t.fromAddress!, chunkId: t.chunkId })),
       );
-      console.error(
+      log.info(
         `healer: file ${file.id}: ${moves.map((m) => `${m.kind === 'heal' ? 'rebuilt' : 'moved'} chunk ${m.chunkNumber} to node ${m.toNode}`).join(', ')}`,
       );
       return { done, retryMs: waitFor, failure: null };
     } catch (err) {
       if (rebuilding.length === 0) throw err;
       await this.failed(job, rebuilding, targets, err);
-      console.error(`healer: file ${job.fileId}: ${errorText(err)}`);
+      log.error(`healer: file ${job.fileId}: ${errorText(err)}`);
       return { done, retryMs: retryAfterFailure(job.attempts), failure: errorText(err) };
     }
   }

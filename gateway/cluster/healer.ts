@@ -9,6 +9,7 @@ import type { HealJob, RepairStore } from '../metadata/repair-store.js';
 import type { ChunkDeleter } from './chunk-deleter.js';
 import { FileHealer, retryAfterFailure, type HealOutcome } from './file-healer.js';
 import type { NodeRegistry } from './node-registry.js';
+import { log } from '../../proto/log.js';
 
 export interface HealerSettings {
   claimant: string; // this gateway's name in leases and heal history
@@ -70,7 +71,7 @@ export class Healer implements HealRequests {
     this.store
       .queueHeal(fileId, chunkNumbers, reason)
       .then(() => this.nudge())
-      .catch((err: unknown) => console.error(`healer: could not queue file ${fileId}: ${errorText(err)}`));
+      .catch((err: unknown) => log.error(`healer: could not queue file ${fileId}: ${errorText(err)}`, { fileId }));
   }
 
   /** Workers of this gateway, and how many are claiming or healing rather than waiting for work. */
@@ -107,7 +108,7 @@ export class Healer implements HealRequests {
         const reason = kind === 'heal' ? `node ${node.address} dead (down longer than ${this.settings.deadAfterMs} ms)` : `node ${node.address} draining`;
         const files = await this.store.queueNodeChunks(node.id, reason, kind);
         this.nodesQueued.set(node.id, { kind, at: Date.now() });
-        if (files > 0) console.error(`healer: ${reason}; queued the chunks of ${files} files`);
+        if (files > 0) log.warn(`healer: ${reason}; queued the chunks of ${files} files`);
         this.nudge();
       } catch {
         // The database is unreachable: tried again at the next tick.
@@ -158,7 +159,7 @@ export class Healer implements HealRequests {
     } catch (err) {
       // Nothing was written (the database or a node failed before): try the file again later.
       outcome = { done: [], retryMs: retryAfterFailure(job.attempts), failure: errorText(err) };
-      console.error(`healer: file ${job.fileId}: ${outcome.failure}`);
+      log.error(`healer: file ${job.fileId}: ${outcome.failure}`, { fileId: job.fileId });
     } finally {
       clearInterval(renew);
       this.stopping.signal.removeEventListener('abort', onStop);

@@ -6,6 +6,7 @@ import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { ObjectStore } from '../metadata/object-store.js';
 import { janitorFailed, janitorPassed } from '../metrics/repair-metrics.js';
+import { log } from '../../proto/log.js';
 
 const BATCH = 500;
 
@@ -32,7 +33,7 @@ export class Janitor {
 
   start(intervalMs: number): void {
     const tick = (): void => {
-      this.runOnce().catch((err: unknown) => console.error(`janitor: ${(err as Error).message}`));
+      this.runOnce().catch((err: unknown) => log.error(`janitor: ${(err as Error).message}`));
     };
     tick();
     this.timer = setInterval(tick, intervalMs);

@@ -7,6 +7,7 @@ import type { Metadata } from '../metadata/metadata.js';
 import type { RepairStore } from '../metadata/repair-store.js';
 import type { NodeRegistry } from './node-registry.js';
 import { planRebalance, spreadOf, type NodeFill } from './rebalance-plan.js';
+import { log } from '../../proto/log.js';
 
 const TOLERANCE = 0.1;
 const MAX_ROUNDS = 50;
@@ -37,9 +38,9 @@ export class Rebalancer {
     if (this.running) return { ...(await this.fill()), queued: 0, running: true };
     const first = await this.round();
     if (first.queued > 0) {
-      console.error(`rebalancer: ${reason}: ${first.queued} chunk moves queued (spread ${first.spread} bytes, mean ${Math.round(first.mean)})`);
+      log.info(`rebalancer: ${reason}: ${first.queued} chunk moves queued (spread ${first.spread} bytes, mean ${Math.round(first.mean)})`);
       this.running = this.loop().finally(() => (this.running = null));
-      this.running.catch((err: unknown) => console.error(`rebalancer: ${err instanceof Error ? err.message : String(err)}`));
+      this.running.catch((err: unknown) => log.error(`rebalancer: ${err instanceof Error ? err.message : String(err)}`));
     }
     return { ...first, running: false };
   }

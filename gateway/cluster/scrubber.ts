@@ -7,6 +7,7 @@ import { Throttle } from '../data/throttle.js';
 import { checkChunk } from './chunk-check.js';
 import type { NodeRegistry } from './node-registry.js';
 import { chunkScrubbed } from '../metrics/repair-metrics.js';
+import { log } from '../../proto/log.js';
 
 /** The cursor is saved at least this often, so a restart repeats little. */
 const SAVE_EVERY_MS = 5_000;
@@ -38,7 +39,7 @@ export class Scrubber {
   start(): void {
     const tick = (): void => {
       this.running ??= this.runOnce()
-        .catch((err: unknown) => console.error(`scrubber: ${err instanceof Error ? err.message : String(err)}`))
+        .catch((err: unknown) => log.error(`scrubber: ${err instanceof Error ? err.message : String(err)}`))
         .finally(() => (this.running = null));
     };
     tick();

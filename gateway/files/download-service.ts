@@ -9,6 +9,7 @@ import type { ForegroundActivity } from './foreground-activity.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { bytesDownloaded, downloadStarted } from '../metrics/http-metrics.js';
 import { degradedRead, readFault, stripeReconstructed } from '../metrics/repair-metrics.js';
+import { log } from '../../proto/log.js';
 
 export class DownloadService {
   constructor(
@@ -47,7 +48,7 @@ export class DownloadService {
       onStripeRebuilt: stripeReconstructed,
       onFault: (chunk, fault, message) => {
         readFault(fault);
-        console.error(`gateway: degraded read of ${file.id}: ${message} (${fault})`);
+        log.warn(`degraded read of ${file.id}: ${message} (${fault})`, { fileId: file.id });
         void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
         this.heals.request(file.id, [chunk.chunk_number], `degraded read: ${fault}`);
       },

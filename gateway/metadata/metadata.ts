@@ -1,5 +1,6 @@
 // All SQL of the gateway: files, chunks, storage nodes and pending chunk deletions.
 import pg from 'pg';
+import { isBrokenConnection, isTransientTransactionError, READ_RETRY_DELAYS_MS, TRANSACTION_RETRY_DELAYS_MS, withRetries } from './db-retry.js';
 import type { ListPosition } from '../http/list-cursor.js';
 
 // int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
@@ -12,14 +13,21 @@ const FOREIGN_KEY_VIOLATION = '23503';
 /** pg-pool's words when every connection stayed busy for the whole wait (the pool is full, not down). */
 export const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
-export function createPool(url: string, options: { size: number; waitMs: number } = { size: 20, waitMs: 10_000 }): pg.Pool {
+export function createPool(
+  url: string,
+  options: { size: number; waitMs: number; queryTimeoutMs?: number } = { size: 20, waitMs: 10_000 },
+): pg.Pool {
+  const queryTimeoutMs = options.queryTimeoutMs ?? 15_000;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.size,
     // Bounds both the wait for a free connection (a busy pool) and a new connection's set-up (an
     // unreachable database); pg-pool reports the two differently, and so does the error handler.
     connectionTimeoutMillis: options.waitMs,
-    query_timeout: 15_000,
+    // The client stops waiting, and the server stops working: a statement that outlives its
+    // request would only hold a connection and locks for nobody.
+    query_timeout: queryTimeoutMs + 1_000,
+    statement_timeout: queryTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
   pool.on('error', () => undefined); // idle clients dropped by a restarting server: the next query reconnects
@@ -114,19 +122,32 @@ export const FILE_COLUMNS = `id, filename, content_type, size, checksum, status,
   part_number, part_offset, part_count,
   ((extract(epoch FROM created_at) * 1000000)::bigint)::text AS created_us`;
 
+/**
+ * Runs `fn` in a transaction on a connection of its own. A transaction the server rolled back as a
+ * serialization failure or a deadlock is run again (`fn` must only touch the database); a client
+ * whose connection broke is closed rather than given back to the pool.
+ */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return withRetries(
+    async () => {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        if (isBrokenConnection(err)) broken = err as Error;
+        else await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    isTransientTransactionError,
+    TRANSACTION_RETRY_DELAYS_MS,
+  );
 }
 
 export type QueuedDeletion = ChunkLocation & { address: string };
@@ -345,13 +366,18 @@ export class Metadata {
 
   // ---- reading ----
 
+  /** A read, tried once more when its connection broke underneath it (a restarted server). */
+  private read<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return withRetries(() => this.pool.query<R>(sql, params), isBrokenConnection, READ_RETRY_DELAYS_MS);
+  }
+
   async getFile(fileId: string): Promise<FileRow | null> {
-    const r = await this.pool.query<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [fileId]);
+    const r = await this.read<FileRow>(`SELECT ${FILE_COLUMNS} FROM files WHERE id = $1`, [fileId]);
     return r.rows[0] ?? null;
   }
 
   async getChunks(fileId: string): Promise<ChunkRow[]> {
-    const r = await this.pool.query<ChunkRow>(
+    const r = await this.read<ChunkRow>(
       `SELECT c.chunk_number, c.chunk_id, c.node_id, c.size, c.checksum, c.state, n.address
        FROM chunks c LEFT JOIN storage_nodes n ON n.id = c.node_id
        WHERE c.file_id = $1 ORDER BY c.chunk_number`,
@@ -362,12 +388,12 @@ export class Metadata {
 
   async listFilesPage(page: number, perPage: number): Promise<{ files: FileRow[]; total: number }> {
     const [files, total] = await Promise.all([
-      this.pool.query<FileRow>(
+      this.read<FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
          ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2`,
         [perPage, (page - 1) * perPage],
       ),
-      this.pool.query<{ n: number }>(
+      this.read<{ n: number }>(
         `SELECT count(*)::int8 AS n FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}`,
       ),
     ]);
@@ -377,14 +403,14 @@ export class Metadata {
   /** Keyset page: the `limit` newest completed files older than `after` (or the newest). */
   async listFilesAfter(after: ListPosition | null, limit: number): Promise<FileRow[]> {
     const r = after
-      ? await this.pool.query<FileRow>(
+      ? await this.read<FileRow>(
           `SELECT ${FILE_COLUMNS} FROM files
            WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
              AND (created_at, id) < ('epoch'::timestamptz + $1::bigint * interval '1 microsecond', $2::uuid)
            ORDER BY created_at DESC, id DESC LIMIT $3`,
           [after.createdAtMicros, after.fileId, limit],
         )
-      : await this.pool.query<FileRow>(
+      : await this.read<FileRow>(
           `SELECT ${FILE_COLUMNS} FROM files WHERE status = 'completed' AND bucket_id = ${FILES_BUCKET_ID}
            ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit],

@@ -14,6 +14,7 @@ import { S3Error, s3Errors } from './s3-error.js';
 import { isoDate, quoted, sendEmpty, sendXml } from './s3-response.js';
 import { parseXml, xmlText } from './s3-xml.js';
 import type { WriteConditions } from '../metadata/object-store.js';
+import { log } from '../../proto/log.js';
 
 export interface ObjectDeps {
   store: ObjectStore;
@@ -134,7 +135,7 @@ async function serveObject(ctx: S3Context, deps: ObjectDeps): Promise<void> {
   } catch (err) {
     if (!res.headersSent) throw err;
     // After the first byte only a cut connection can tell the client that something went wrong.
-    if (!(err instanceof ClientGone)) console.error(`s3: GET ${ctx.bucketName}/${ctx.key} cut: ${(err as Error).message}`);
+    if (!(err instanceof ClientGone)) log.warn(`s3: GET ${ctx.bucketName}/${ctx.key} cut: ${(err as Error).message}`);
     res.destroy();
   }
 }

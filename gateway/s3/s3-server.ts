@@ -22,6 +22,9 @@ import type { KeyPair } from '../../proto/tls-files.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
 import { observeRequest } from '../metrics/http-metrics.js';
+import { log } from '../../proto/log.js';
+import { runWithRequestId } from '../../proto/request-context.js';
+import { logWhenDone } from '../http/access-log.js';
 
 /** Authenticates a request from its head; the body is decoded and verified as it is read. */
 export interface S3Authenticator {
@@ -110,15 +113,21 @@ export function createS3Server(options: S3ServerOptions): Server {
     return ((await store.bucket(name))?.cors as CorsRule[] | null) ?? null;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): Promise<void> {
+  /** Runs the request with its id in the request context (logs, calls to the nodes) and logs it when done. */
+  function serve(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void {
     if (isRefusedConnection(req.socket)) {
       req.resume(); // answered 503 when it connected; it closes shortly
       return;
     }
+    const requestId = newRequestId();
+    logWhenDone(req, res, { api: 's3', reqId: requestId });
+    void runWithRequestId(requestId, () => handle(req, res, expectsContinue, requestId));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, requestId: string): Promise<void> {
     let release: (() => void) | null = null;
     let operation = 'unknown'; // the metrics' route label: the operation, once the request names one
     observeRequest('s3', req, res, () => operation);
-    const requestId = newRequestId();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
     res.setHeader('Server', 'objstore');
@@ -155,7 +164,7 @@ export function createS3Server(options: S3ServerOptions): Server {
       const e = toS3Error(err);
       // Server-side failures are logged; NotImplemented is the client asking for what is not offered,
       // SlowDown a refusal by a limit (MAX_UPLOADS).
-      if (e.status >= 500 && e.code !== 'NotImplemented' && e.code !== 'SlowDown') console.error(`s3: ${req.method} ${resource}:`, err);
+      if (e.status >= 500 && e.code !== 'NotImplemented' && e.code !== 'SlowDown') log.error(`s3: ${req.method} ${resource}: ${e.code}`, { err });
       if (res.headersSent) {
         res.destroy();
         return;
@@ -180,11 +189,11 @@ export function createS3Server(options: S3ServerOptions): Server {
     }
   }
 
-  const server = createHttpServer(limitedServerOptions(options.limits), options.tls, (req, res) => void handle(req, res, false));
+  const server = createHttpServer(limitedServerOptions(options.limits), options.tls, (req, res) => serve(req, res, false));
   // Node answers Expect: 100-continue itself unless told otherwise, and any other Expect with 417;
   // S3 ignores other values, and continues only once the request head is accepted.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, true));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => serve(req, res, false));
   server.on('clientError', answerClientError);
   applyServerLimits(server, options.limits, () => {
     const e = s3Errors.serviceUnavailable('Reduce your request rate: this server is at its limit of open connections.');
