@@ -441,7 +441,8 @@ describe("npm start's launcher", () => {
     });
     cleanups.push(() => cluster.stop());
     const url = cluster.nodes[0]!.metricsUrl!;
-    expect(lines.join('\n')).toMatch(new RegExp(`\\[node-1\\] storage-node node-1 listening on 127\\.0\\.0\\.1:\\d+ data=\\S+ metrics=${url.replace(/[.:/]/g, '\\$&')}`));
+    // The node's ready line names the URL (the launcher shows log lines with their time and level first).
+    expect(lines.join('\n')).toMatch(new RegExp(`\\[node-1\\] .*storage-node node-1 listening on 127\\.0\\.0\\.1:\\d+ data=\\S+ metrics=${url.replace(/[.:/]/g, '\\$&')}$`, 'm'));
     const pid = cluster.nodes[0]!.child.pid;
     cluster.nodes[0]!.child.kill('SIGKILL');
     const back = await pollUntil(
