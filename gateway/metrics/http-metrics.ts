@@ -79,6 +79,21 @@ export function restRequestMetrics(): RequestHandler {
   };
 }
 
+/**
+ * Cumulative totals since this process started, for a sampler that draws rates from them
+ * (GET /admin/history): file bytes each way, requests answered, and those answered 5xx.
+ */
+export async function httpTotals(): Promise<{ uploadBytes: number; downloadBytes: number; requests: number; errors: number }> {
+  const [r, up, down] = await Promise.all([requests.get(), uploaded.get(), downloaded.get()]);
+  let total = 0;
+  let errors = 0;
+  for (const v of r.values) {
+    total += v.value;
+    if (String(v.labels.status).startsWith('5')) errors += v.value;
+  }
+  return { uploadBytes: up.values[0]?.value ?? 0, downloadBytes: down.values[0]?.value ?? 0, requests: total, errors };
+}
+
 export function bytesUploaded(n: number): void {
   uploaded.inc(n);
 }

@@ -78,6 +78,36 @@ const callErrors = new Counter({
   registers: [registry],
 });
 
+export interface NodeCallTotal {
+  node: number;
+  call: string;
+  count: number;
+  seconds: number; // summed durations
+  errors: number;
+}
+
+/**
+ * Cumulative calls per node and kind since this process started, for a sampler that derives
+ * latencies from their growth (HealthCheck is the plainest measure of a node's responsiveness).
+ */
+export async function nodeCallTotals(): Promise<NodeCallTotal[]> {
+  const [durations, errors] = await Promise.all([callDuration.get(), callErrors.get()]);
+  const totals = new Map<string, NodeCallTotal>();
+  const entry = (labels: Record<string, unknown>): NodeCallTotal => {
+    const key = `${String(labels.node)} ${String(labels.call)}`;
+    let t = totals.get(key);
+    if (!t) totals.set(key, (t = { node: Number(labels.node), call: String(labels.call), count: 0, seconds: 0, errors: 0 }));
+    return t;
+  };
+  for (const v of durations.values) {
+    const name = (v as { metricName?: string }).metricName ?? '';
+    if (name.endsWith('_count')) entry(v.labels).count = v.value;
+    else if (name.endsWith('_sum')) entry(v.labels).seconds = v.value;
+  }
+  for (const v of errors.values) entry(v.labels).errors = v.value;
+  return [...totals.values()].sort((a, b) => a.node - b.node || a.call.localeCompare(b.call));
+}
+
 /** A call's end as grpc-js reports it on every call object, unary or streaming. */
 export interface CallStatusEmitter {
   once(event: 'status', listener: (status: { code: number }) => void): unknown;

@@ -1,10 +1,12 @@
 // What counts as a failed call to a node in the gateway's metrics: an error status, but not a call
-// the gateway cancelled itself, nor an answer such as NOT_FOUND from a deletion; and no series at
-// all for an address being probed before it is registered (node 0).
+// the gateway cancelled itself, nor an answer such as NOT_FOUND from a deletion; no series at all
+// for an address being probed before it is registered (node 0); and the totals samplers read.
 import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { observeNodeCall } from '../../gateway/metrics/node-metrics.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nodeCallTotals, observeNodeCall } from '../../gateway/metrics/node-metrics.js';
+import { bytesDownloaded, bytesUploaded, httpTotals, observeRequest } from '../../gateway/metrics/http-metrics.js';
 import { registry } from '../../gateway/metrics/registry.js';
 import { parseExposition, sumOf } from '../helpers/prometheus-text.js';
 
@@ -38,5 +40,38 @@ describe('observeNodeCall', () => {
   it('an address probed before registration (node 0) adds no series', async () => {
     expect(await afterCall(0, 'HealthCheck', status.UNAVAILABLE)).toEqual({ calls: 0, errors: 0 });
     expect(parseExposition(await registry.metrics()).samples.some((s) => s.labels.node === '0')).toBe(false);
+  });
+});
+
+describe('totals for samplers', () => {
+  it('nodeCallTotals: per node and call, the calls, their summed seconds and errors so far', async () => {
+    const before = (await nodeCallTotals()).find((t) => t.node === 9 && t.call === 'HealthCheck') ?? { count: 0, seconds: 0, errors: 0 };
+    for (const code of [status.OK, status.OK, status.UNAVAILABLE]) {
+      const e = new EventEmitter();
+      observeNodeCall(9, 'HealthCheck', e as never);
+      e.emit('status', { code });
+    }
+    const after = (await nodeCallTotals()).find((t) => t.node === 9 && t.call === 'HealthCheck')!;
+    expect(after.count - before.count).toBe(3);
+    expect(after.errors - before.errors).toBe(1);
+    expect(after.seconds).toBeGreaterThanOrEqual(before.seconds);
+  });
+
+  it('httpTotals: bytes each way, requests, and the 5xx among them', async () => {
+    const before = await httpTotals();
+    for (const statusCode of [200, 404, 503, 500]) {
+      const res = Object.assign(new EventEmitter(), { writableFinished: true, statusCode });
+      observeRequest('rest', { method: 'GET' } as IncomingMessage, res as unknown as ServerResponse, () => '/files/:fileId');
+      res.emit('close');
+    }
+    bytesUploaded(1000);
+    bytesDownloaded(250);
+    const after = await httpTotals();
+    expect({
+      requests: after.requests - before.requests,
+      errors: after.errors - before.errors,
+      uploadBytes: after.uploadBytes - before.uploadBytes,
+      downloadBytes: after.downloadBytes - before.downloadBytes,
+    }).toEqual({ requests: 4, errors: 2, uploadBytes: 1000, downloadBytes: 250 });
   });
 });
