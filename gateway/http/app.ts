@@ -50,7 +50,7 @@ export function createApp(deps: {
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
   app.use(requestContext());
-  app.use(restRequestMetrics()); // first: requests refused by authentication count too
+  app.use(restRequestMetrics()); // before authentication: the requests it refuses count too
   // Before any route and any body parser: strangers are turned away before a byte of a body is read.
   app.use(authenticateRest({ ...deps.auth, tokens: deps.apiTokens, keys: deps.accessKeys }));
   app.use('/admin', requireScope('admin'));
