@@ -41,6 +41,7 @@ import { TokenStore } from './metadata/token-store.js';
 import { ConsistencyStore } from './metadata/consistency-store.js';
 import { ConsistencyChecker } from './cluster/consistency-check.js';
 import { systemStatus } from './ops/system-status.js';
+import { HistorySampler } from './ops/history-sampler.js';
 import { readFile } from 'node:fs/promises';
 import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
 import { startAlerts } from './alerts/start-alerts.js';
@@ -187,7 +188,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   });
   const version = await packageVersion();
   const startedAt = new Date();
+  const sampler = new HistorySampler(registry, metadata.pool, config.historyStepMs);
+  sampler.start();
   const app = createApp({
+    history: sampler.history,
     status: () =>
       systemStatus({ version, startedAt, pool: metadata.pool, metadata, registry, repair, healer, janitor, consistency: consistencyStore, scrubIntervalMs: config.scrubIntervalMs }),
     consistency: { checker, store: consistencyStore },
@@ -243,6 +247,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     async stop() {
       alerts.stop(); // at once: a webhook that hangs does not hold the stop
       janitor.stop();
+      sampler.stop();
       rebalancer.stop();
       await scrubber.stop();
       await healer.stop();

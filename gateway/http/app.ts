@@ -22,6 +22,8 @@ import { authenticateRest, requireScope, type RestAuthOptions } from './rest-aut
 import { tokensRouter } from './tokens-routes.js';
 import { requestContext } from './request-context.js';
 import { statusRouter } from './status-routes.js';
+import { historyRouter } from './history-route.js';
+import type { History } from '../ops/history.js';
 import { consistencyRouter } from './consistency-routes.js';
 import type { ConsistencyChecker } from '../cluster/consistency-check.js';
 import type { ConsistencyStore } from '../metadata/consistency-store.js';
@@ -41,6 +43,7 @@ export function createApp(deps: {
   accessKeys: AccessKeys;
   apiTokens: ApiTokens;
   status: () => Promise<unknown>;
+  history: History;
   consistency: { checker: ConsistencyChecker; store: ConsistencyStore };
   auth: Omit<RestAuthOptions, 'tokens' | 'keys'>;
   rebalanceOnJoin: boolean;
@@ -69,6 +72,7 @@ export function createApp(deps: {
   app.use(keysRouter(deps.accessKeys));
   app.use(tokensRouter(deps.apiTokens));
   app.use(statusRouter(deps.status));
+  app.use(historyRouter(deps.history));
   app.use(consistencyRouter(deps.consistency.checker, deps.consistency.store));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use(metricsRouter({ metricsAuth: deps.auth.metricsAuth }));
