@@ -28,15 +28,14 @@ describe('/admin/history', () => {
     expect(r.status, r.text).toBe(200);
     expect(r.json.step_seconds).toBe(STEP_MS / 1000);
     const points = r.json.points as any[];
-    expect(points.length).toBeGreaterThan(3);
+    expect(points.length).toBeGreaterThanOrEqual(2);
     const times = points.map((p) => Date.parse(p.t));
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    // Rates times the step add up to what moved (each step's own length is about STEP_MS).
-    const total = (key: string) => points.reduce((a, p) => a + p[key] * (STEP_MS / 1000), 0);
-    expect(total('upload_bytes_per_second')).toBeGreaterThan(size * 0.9);
-    expect(total('upload_bytes_per_second')).toBeLessThan(size * 1.1 + 1_000_000);
-    expect(total('download_bytes_per_second')).toBeGreaterThan(size * 0.9);
-    expect(total('requests_per_second')).toBeGreaterThanOrEqual(2 * 0.9);
+    // Rates times each step's length add up to what moved (rates are rounded to 0.01/s).
+    const total = (key: string) => points.reduce((a, p) => a + p[key] * p.seconds, 0);
+    expect(Math.round(total('upload_bytes_per_second'))).toBe(size);
+    expect(Math.round(total('download_bytes_per_second'))).toBe(size);
+    expect(Math.round(total('requests_per_second'))).toBeGreaterThanOrEqual(2);
     expect(points.every((p) => p.errors_per_second === 0)).toBe(true);
     const last = points.at(-1)!;
     expect(last.heal_queue_files).toBe(0);

@@ -12,6 +12,7 @@ export interface Reading {
 
 export interface HistoryPoint {
   t: string; // ISO time of the end of the step
+  seconds: number; // the step's actual length (timers drift; the rates are over this)
   upload_bytes_per_second: number;
   download_bytes_per_second: number;
   requests_per_second: number;
@@ -41,6 +42,7 @@ export class History {
     const p = previous.counters;
     this.points.push({
       t: new Date(atMs).toISOString(),
+      seconds,
       upload_bytes_per_second: rate(c.uploadBytes, p.uploadBytes),
       download_bytes_per_second: rate(c.downloadBytes, p.downloadBytes),
       requests_per_second: rate(c.requests, p.requests),

@@ -16,7 +16,7 @@ describe('History', () => {
     h.record(10_000, reading(100 * 1024 * 1024, 50, 20, 1, 3));
     h.record(20_000, reading(100 * 1024 * 1024, 150, 30, 1, 0));
     const [a, b] = h.list();
-    expect(a).toMatchObject({ t: '1970-01-01T00:00:10.000Z', upload_bytes_per_second: 10_485_760, download_bytes_per_second: 5, requests_per_second: 2, errors_per_second: 0.1, heal_queue_files: 3 });
+    expect(a).toMatchObject({ t: '1970-01-01T00:00:10.000Z', seconds: 10, upload_bytes_per_second: 10_485_760, download_bytes_per_second: 5, requests_per_second: 2, errors_per_second: 0.1, heal_queue_files: 3 });
     expect(b).toMatchObject({ upload_bytes_per_second: 0, download_bytes_per_second: 10, requests_per_second: 1, errors_per_second: 0, heal_queue_files: 0 });
     expect(b!.nodes).toEqual([{ id: 1, address: 'n1', fill: 0.5, latency_ms: 2 }]);
   });
