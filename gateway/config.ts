@@ -41,7 +41,8 @@ export interface GatewayConfig {
   maxUploads: number; // uploads in flight in this gateway (REST and S3 together); beyond: 503 at once
   dbPoolSize: number;
   dbWaitMs: number;
-  dbQueryTimeoutMs: number; // a statement running longer is cancelled (by the server, and the client stops waiting)
+  dbQueryTimeoutMs: number;
+  historyStepMs: number; // the step of GET /admin/history (it keeps the last hour) // a statement running longer is cancelled (by the server, and the client stops waiting)
   nodeDeadAfterMs: number; // a node down this long is dead: its chunks are rebuilt elsewhere
   healConcurrency: number; // files healed at once by this gateway (0: this gateway does not heal)
   healBytesPerSecond: number; // read from surviving chunks by all heals together (0: no limit)
@@ -223,6 +224,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 1000),
     dbWaitMs: integer(env, 'DB_WAIT_MS', 10_000, 100, 600_000),
     dbQueryTimeoutMs: integer(env, 'DB_QUERY_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    historyStepMs: integer(env, 'HISTORY_STEP_MS', 10_000, 100, 600_000),
     nodeDeadAfterMs: integer(env, 'NODE_DEAD_AFTER_MS', 600_000, 1_000, 30 * 86_400_000),
     healConcurrency: integer(env, 'HEAL_CONCURRENCY', 2, 0, 64),
     healBytesPerSecond: integer(env, 'HEAL_RATE_MIB', 64, 0, 100_000) * MiB,

@@ -41,11 +41,13 @@ import { TokenStore } from './metadata/token-store.js';
 import { ConsistencyStore } from './metadata/consistency-store.js';
 import { ConsistencyChecker } from './cluster/consistency-check.js';
 import { systemStatus } from './ops/system-status.js';
+import { HistorySampler } from './ops/history-sampler.js';
 import { readFile } from 'node:fs/promises';
 import { nodeChannelCredentials } from '../proto/grpc-credentials.js';
 import { startAlerts } from './alerts/start-alerts.js';
 import type { ConsoleSettings } from './http/console-routes.js';
 import type { ConsoleSite } from './s3/console-cors.js';
+import { watchGateway, watchPool } from './metrics/gateway-metrics.js';
 
 export interface GatewayServer {
   port: number;
@@ -126,6 +128,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedDatabase(config.dataDir, config.embeddedPgPort)).url;
   const metadata = new Metadata(createPool(databaseUrl, { size: config.dbPoolSize, waitMs: config.dbWaitMs, queryTimeoutMs: config.dbQueryTimeoutMs }));
+  watchPool(metadata.pool); // before the first query, so that every connection is timed
   await migrateWithRetry(metadata);
   const accessKeys = await startAccessKeys(config, metadata);
   const apiTokens = await startApiTokens(config, metadata);
@@ -178,6 +181,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   const downloads = new DownloadService(metadata, registry, coder, config.nodeStallMs, healer, activity, alerts.unreadableRead);
   // One bound for the uploads of both APIs: they share the memory and the nodes.
   const uploadSlots = new UploadSlots(config.maxUploads);
+  watchGateway({ pool: metadata.pool, nodes: registry, uploadsInFlight: () => uploadSlots.inFlight });
   const consistencyStore = new ConsistencyStore(metadata.pool);
   const checker = new ConsistencyChecker(consistencyStore, metadata, repair, registry, deleter, {
     orphanGraceMs: config.orphanGraceMs,
@@ -196,7 +200,10 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
   };
   const version = await packageVersion();
   const startedAt = new Date();
+  const sampler = new HistorySampler(registry, metadata.pool, config.historyStepMs);
+  sampler.start();
   const app = createApp({
+    history: sampler.history,
     status: () =>
       systemStatus({ version, startedAt, pool: metadata.pool, metadata, registry, repair, healer, janitor, consistency: consistencyStore, scrubIntervalMs: config.scrubIntervalMs }),
     consistency: { checker, store: consistencyStore },
@@ -257,6 +264,7 @@ export async function startGateway(config: GatewayConfig): Promise<GatewayServer
     async stop() {
       alerts.stop(); // at once: a webhook that hangs does not hold the stop
       janitor.stop();
+      sampler.stop();
       rebalancer.stop();
       await scrubber.stop();
       await healer.stop();

@@ -49,6 +49,13 @@ export interface ClusterProcess {
   readonly child: ChildProcess;
   address: string;
   port: number;
+  /** A storage node's GET /metrics URL (its METRICS_PORT, printed in its ready line); unset without. */
+  metricsUrl?: string;
+}
+
+/** A storage node under supervision, with the metrics URL its ready line names. */
+class NodeProcess extends SupervisedProcess {
+  metricsUrl?: string;
 }
 
 export interface LocalCluster {
@@ -149,17 +156,27 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       const env = {
         GRPC_PORT: String(port),
         GRPC_HOST: '127.0.0.1',
+        METRICS_PORT: '0', // any free port, named in the ready line
         DATA_DIR: join(options.dataDir, name),
         NODE_ID: name,
         CLUSTER_TOKEN: clusterToken,
         ...options.nodeEnv,
       };
-      const node = new SupervisedProcess({
+      let metricsPort = '';
+      const node: NodeProcess = new NodeProcess({
         name,
+        onLine: (line) => {
+          const m = / metrics=(http:\/\/\S+:(\d+)\/metrics)/.exec(line);
+          if (m && / listening on /.test(line)) {
+            node.metricsUrl = m[1];
+            metricsPort = m[2]!;
+          }
+        },
         script: join(here, '..', 'storage-node', 'main.js'),
         nodeFlags: HEAP_FLAGS,
         env,
-        restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound) }),
+        // A restarted node keeps its metrics port too, so that its scrape target stays.
+        restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound), ...(metricsPort ? { METRICS_PORT: metricsPort } : {}) }),
         ready: /listening on [^\s]+:(\d+)/,
         log,
         restart,

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       `  S3 API         ${cluster.s3Url}   (aws --endpoint-url ${cluster.s3Url} s3 ls)`,
       `  web console    ${cluster.gatewayUrl}/console   (sign in with an S3 access key: the root key below at a first start)`,
       `  storage nodes  ${cluster.nodes.map((n) => n.address).join(', ')}`,
+      `  metrics        ${cluster.gatewayUrl}/metrics (gateway), ${cluster.nodes.map((n) => n.metricsUrl ?? 'none').join(', ')} (nodes)`,
       `  PostgreSQL     ${cluster.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${config.databaseUrl ? '' : ' (embedded)'}`,
       `  data           ${dataDir}`,
       // The token itself stays out of the output: it is a secret.

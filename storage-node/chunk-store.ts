@@ -12,6 +12,7 @@ import { chunkIdProblem, chunkRelativePath } from './chunk-id.js';
 import { dataBytesOfDamaged, decodeHeader, encodeHeader, fileBytes, HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
 import { diskSpace, type DiskSpace } from './disk-space.js';
 import { KeyedLock } from './keyed-lock.js';
+import { bytesWritten, timedFsync } from './node-metrics.js';
 
 const MiB = 1024 * 1024;
 /** How often (in bytes written) a long write re-checks the free space. */
@@ -63,7 +64,7 @@ export function assertValidChunkId(id: string): void {
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
-    await fh.sync();
+    await timedFsync('directory', () => fh.sync());
   } finally {
     await fh.close();
   }
@@ -431,6 +432,7 @@ export class ChunkWriter {
     this.hash?.update(data);
     this.blocks.append(data);
     await written;
+    bytesWritten(data.length);
     if (sentChecksums) this.verifySent(firstBlock, data.length, sentChecksums);
     this.sinceSpaceCheck += data.length;
     if (this.sinceSpaceCheck >= SPACE_CHECK_INTERVAL) {
@@ -512,7 +514,7 @@ export class ChunkWriter {
       await this.fh.write(encodeHeader({ checksum, size, blockSize: BLOCK_SIZE }), 0, HEADER_BYTES, 0);
       await this.flushing;
       if (this.flushError !== undefined) throw this.flushError;
-      await this.fh.datasync();
+      await timedFsync('file', () => this.fh.datasync());
       await this.fh.close();
       this.done = true;
       if (!stillWanted()) throw new ChunkError('CANCELLED', `the caller cancelled chunk ${this.chunkId} before it was stored`);

@@ -22,6 +22,8 @@ export interface NodeConfig {
   auth: ClusterAuth;
   /** TLS_CERT and TLS_KEY (and TLS_CLIENT_CA: client certificates required); unset: plain HTTP/2. */
   tls: NodeTlsServer | undefined;
+  /** METRICS_PORT: the HTTP port of GET /metrics (0: any free port); null (unset): no metrics server. */
+  metricsPort: number | null;
   /** LOG_LEVEL; every call is logged at debug. */
   logLevel: LogLevel;
 }
@@ -133,6 +135,14 @@ function clusterAuth(env: NodeJS.ProcessEnv): ClusterAuth {
   return parsed.auth;
 }
 
+/** METRICS_PORT: unset or empty, no metrics server; 0, any free port; never the gRPC port. */
+function metricsPort(env: NodeJS.ProcessEnv, grpcPort: number): number | null {
+  if (env.METRICS_PORT === undefined || env.METRICS_PORT.trim() === '') return null;
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== 0 && port === grpcPort) throw new ConfigError(`METRICS_PORT=${port} is also GRPC_PORT; give the metrics their own port`);
+  return port;
+}
+
 export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
   const port = integer(env, 'GRPC_PORT', 50051, 0, 65535);
   const configuredHost = env.GRPC_HOST?.trim();
@@ -152,6 +162,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),
+    metricsPort: metricsPort(env, port),
     tls: tls(env),
     logLevel: logLevel(env),
     auth: clusterAuth(env),

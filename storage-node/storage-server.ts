@@ -9,9 +9,13 @@ import { callLogInterceptor } from './call-log.js';
 import { log } from '../proto/log.js';
 import type { NodeConfig } from './config.js';
 import { storageService } from './storage-service.js';
+import { startMetricsServer } from './metrics-server.js';
+import { registry as metricsRegistry, watchStore } from './node-metrics.js';
 
 export interface StorageServer {
   port: number;
+  /** The port of GET /metrics, or null without METRICS_PORT. */
+  metricsPort: number | null;
   /** Stops taking calls, lets running ones finish for up to the grace period, then cancels them. */
   stop(): Promise<void>;
 }
@@ -70,10 +74,20 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
     );
   });
   widenReceiveWindow(server);
+  watchStore(config.nodeId, () => store.usage());
+  let metrics;
+  try {
+    metrics = config.metricsPort === null ? null : await startMetricsServer(config.host, config.metricsPort, metricsRegistry);
+  } catch (err) {
+    server.forceShutdown();
+    throw new Error(`the metrics port ${config.metricsPort} cannot be bound: ${err instanceof Error ? err.message : String(err)}`);
+  }
   return {
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    metricsPort: metrics?.port ?? null,
+    stop: async () => {
+      await metrics?.stop();
+      await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();
           resolve();
@@ -82,6 +96,7 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
           clearTimeout(timer);
           resolve();
         });
-      }),
+      });
+    },
   };
 }

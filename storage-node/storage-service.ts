@@ -5,6 +5,7 @@ import type { PutChunkRequest__Output } from '../proto/generated/storage/PutChun
 import type { PutChunkResponse } from '../proto/generated/storage/PutChunkResponse.js';
 import { ChunkError, toGrpcError } from './chunk-errors.js';
 import { assertValidChunkId, type ChunkStore, type ChunkWriter } from './chunk-store.js';
+import { bytesRead, deleteEnded, getEnded, putEnded, verifyEnded } from './node-metrics.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -106,8 +107,12 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
       };
 
       run().then(
-        (response) => callback(null, response),
+        (response) => {
+          putEnded(null);
+          callback(null, response);
+        },
         async (err: unknown) => {
+          putEnded(err);
           await messages.return?.();
           await writer?.abort();
           callback(toGrpcError(err));
@@ -118,16 +123,22 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
     GetChunk(call) {
       const { chunkId, offset, withBlockChecksums } = call.request;
       const length = call.request._length === 'length' ? call.request.length : undefined;
-      const run = async (): Promise<void> => {
+      /** Resolves with whether the caller went away before every message was handed over. */
+      const run = async (): Promise<boolean> => {
         const reading = await store.read(chunkId, offset, length, withBlockChecksums);
         const cancelled = whenCancelled(call);
+        let stoppedEarly = false;
         try {
           // One message per group of blocks read and verified (at most 1 MiB). A write's callback
           // runs once HTTP/2 flow control has taken the message, so waiting on the oldest one
           // bounds what the node reads ahead of its caller. An empty range sends no message.
           const sending: Promise<void>[] = [];
           for await (const message of reading.messages) {
-            if (call.cancelled) break;
+            if (call.cancelled) {
+              stoppedEarly = true;
+              break;
+            }
+            bytesRead(message.data.length);
             sending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
             if (sending.length >= SEND_WINDOW_MESSAGES) await Promise.race([sending.shift(), cancelled]);
           }
@@ -136,16 +147,27 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
           await reading.close();
         }
         if (!call.cancelled) call.end();
+        return stoppedEarly;
       };
-      run().catch((err: unknown) => {
-        if (!call.cancelled) failStream(call, err);
-      });
+      run().then(
+        (stoppedEarly) => getEnded(null, stoppedEarly),
+        (err: unknown) => {
+          getEnded(err, call.cancelled);
+          if (!call.cancelled) failStream(call, err);
+        },
+      );
     },
 
     DeleteChunk(call, callback) {
       store.delete(call.request.chunkId).then(
-        () => callback(null, { success: true, errorMessage: '' }),
-        (err: unknown) => callback(toGrpcError(err)),
+        () => {
+          deleteEnded(null);
+          callback(null, { success: true, errorMessage: '' });
+        },
+        (err: unknown) => {
+          deleteEnded(err);
+          callback(toGrpcError(err));
+        },
       );
     },
 
@@ -174,8 +196,14 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
 
     VerifyChunk(call, callback) {
       store.verify(call.request.chunkId).then(
-        (v) => callback(null, { exists: v.exists, size: v.size, ok: v.ok, badBlocks: v.badBlocks, errorMessage: v.error }),
-        (err: unknown) => callback(toGrpcError(err)),
+        (v) => {
+          verifyEnded(v);
+          callback(null, { exists: v.exists, size: v.size, ok: v.ok, badBlocks: v.badBlocks, errorMessage: v.error });
+        },
+        (err: unknown) => {
+          verifyEnded(null, err);
+          callback(toGrpcError(err));
+        },
       );
     },
 

@@ -69,7 +69,13 @@ beforeAll(async () => {
   cluster = await startTestCluster({
     restAuth: true,
     // No rebalance when a node joins: the node the test adds stays empty, so that it can be removed at once.
-    gatewayEnv: { MAX_FILE_SIZE: String(MAX_FILE_SIZE), HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS), BREAKER_FAILURES: String(BREAKER_FAILURES), REBALANCE_ON_JOIN: '0' },
+    gatewayEnv: {
+      MAX_FILE_SIZE: String(MAX_FILE_SIZE),
+      HEALTH_INTERVAL_MS: String(HEALTH_INTERVAL_MS),
+      BREAKER_FAILURES: String(BREAKER_FAILURES),
+      REBALANCE_ON_JOIN: '0',
+      HISTORY_STEP_MS: '1000',
+    },
   });
   admin = await openPage();
 });
@@ -317,8 +323,6 @@ describe('the web console', () => {
 
   test('the cluster page lists six healthy nodes with their breakers, fill and chunks, and the redundancy', async () => {
     const { page, problems } = admin;
-    // Until the gateway keeps a throughput history (GET /admin/history), the chart says so.
-    problems.expect({ status: 404, url: '/admin/history' });
     await page.getByRole('link', { name: 'Cluster' }).click();
     const rows = page.locator('table.nodes tbody tr');
     await expect.poll(() => rows.count()).toBe(6);
@@ -328,8 +332,13 @@ describe('the web console', () => {
     expect(await page.locator('table.nodes .fill-text').first().textContent()).toMatch(/ of .* \(\d+%\)$/);
     await expect.poll(() => page.locator('.card').filter({ hasText: 'Fully redundant' }).locator('.card-value').textContent()).toMatch(/^\d+$/);
     expect(await page.locator('.card').filter({ hasText: 'Unreadable' }).locator('.card-value').textContent()).toBe('0');
+    // The throughput of the last minutes (GET /admin/history, a point a second here): the 50 MiB upload shows.
     await page.getByRole('heading', { name: 'Throughput' }).waitFor();
-    await expect.poll(async () => (await page.locator('.chart svg').count()) + (await page.locator('.chart-empty').count())).toBe(1);
+    const chart = page.locator('.chart svg');
+    await chart.waitFor();
+    expect(await chart.getAttribute('aria-label')).toMatch(/^Upload now .*\/s, download now .*\/s; scale up to /);
+    const ys = ((await chart.locator('path.line-upload').getAttribute('d')) ?? '').split(/[ML]/).filter(Boolean).map((xy) => Number(xy.trim().split(' ')[1]));
+    expect(Math.min(...ys)).toBeLessThan(120); // above the bottom line somewhere: bytes went up
     await screenshot(page, 'cluster');
     expect(problems.take()).toEqual([]);
   });
@@ -456,7 +465,6 @@ describe('the web console with AUTH=off', () => {
   test("works without a key for the REST API's files and the cluster; S3 buckets ask for a key", async () => {
     const { context, page, problems } = await openPage();
     try {
-      problems.expect({ status: 404, url: '/admin/history' });
       await page.goto(`${open.gatewayUrl}/console/`);
       await page.getByText('This gateway runs without authentication (AUTH=off)').waitFor();
       await page.getByRole('button', { name: 'Continue without a key' }).click();

@@ -13,6 +13,7 @@ import type { ChunkDeleter } from './chunk-deleter.js';
 import { chooseRebuildTargets, triage } from './heal-plan.js';
 import type { NodeClient } from './node-client.js';
 import type { NodeRegistry } from './node-registry.js';
+import { healEnded } from '../metrics/repair-metrics.js';
 import { log } from '../../proto/log.js';
 
 /** What became of a claimed file: chunks done with (healed, moved, or found intact), and when to look again. */
@@ -173,6 +174,7 @@ export class FileHealer {
         await this.metadata.queueDeletions(orphaned.map((m) => ({ nodeId: m.toNode, chunkId: targets.get(m.chunkNumber)!.chunkId })), 0);
       }
       for (const m of moves) if (!orphaned.includes(m)) this.registry.stored(m.toNode, m.size);
+      for (const m of moves) healEnded(m.kind, 'done', m.size);
       // The old copies were queued for deletion with the switch; delete them now where their node answers.
       await this.deleter.deleteNow(
         [...targets.values()]
@@ -204,6 +206,7 @@ export class FileHealer {
     const copies = [...targets.values()].filter((t) => t.nodeId !== t.fromNode).map((t) => ({ nodeId: t.nodeId, chunkId: t.chunkId }));
     await this.metadata.queueDeletions(copies, 0).catch(() => undefined);
     const healing = chunkNumbers.filter((n) => targets.get(n)?.kind === 'heal');
+    for (const n of chunkNumbers) healEnded(targets.get(n)?.kind ?? 'heal', 'failed');
     await this.store.markMissing(job.fileId, healing).catch(() => undefined);
     await this.store.recordHealFailure(job.fileId, chunkNumbers, this.settings.claimant, errorText(err)).catch(() => undefined);
   }

@@ -5,6 +5,7 @@ import type { ChunkDeleter } from './chunk-deleter.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { NodeRegistry } from './node-registry.js';
 import type { ObjectStore } from '../metadata/object-store.js';
+import { janitorFailed, janitorPassed } from '../metrics/repair-metrics.js';
 import { log } from '../../proto/log.js';
 
 const BATCH = 500;
@@ -49,10 +50,12 @@ export class Janitor {
       .then(
         (report) => {
           this.last = { at: new Date(), report };
+          janitorPassed(report);
           return report;
         },
         (err: unknown) => {
           this.last = { at: new Date(), error: (err as Error).message };
+          janitorFailed();
           throw err;
         },
       )

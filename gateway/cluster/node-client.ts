@@ -5,6 +5,7 @@ import type { GetChunkResponse__Output } from '../../proto/generated/storage/Get
 import type { HealthCheckResponse__Output } from '../../proto/generated/storage/HealthCheckResponse.js';
 import type { ListChunksResponse__Output } from '../../proto/generated/storage/ListChunksResponse.js';
 import type { VerifyChunkResponse__Output } from '../../proto/generated/storage/VerifyChunkResponse.js';
+import { observeNodeCall, type CallStatusEmitter } from '../metrics/node-metrics.js';
 
 /** Default deadline of VerifyChunk, which reads a whole chunk on the node. */
 const VERIFY_TIMEOUT_MS = 60_000;
@@ -55,29 +56,37 @@ export class NodeClient {
 
   health(): Promise<HealthCheckResponse__Output> {
     return new Promise((resolve, reject) =>
-      this.grpc.HealthCheck({}, { deadline: this.deadline() }, (err, res) => (err || !res ? reject(err) : resolve(res))),
+      this.observed('HealthCheck', this.grpc.HealthCheck({}, { deadline: this.deadline() }, (err, res) => (err || !res ? reject(err) : resolve(res)))),
     );
   }
 
   /** The size of a stored chunk (from its header), or null when the node does not hold it. */
   statChunk(chunkId: string): Promise<{ size: number } | null> {
     return new Promise((resolve, reject) =>
-      this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
-        if (!err && res) resolve({ size: Number(res.size) });
-        else if (err?.code === status.NOT_FOUND) resolve(null);
-        else reject(err);
-      }),
+      this.observed(
+        'StatChunk',
+        this.grpc.StatChunk({ chunkId }, { deadline: this.deadline() }, (err, res) => {
+          if (!err && res) resolve({ size: Number(res.size) });
+          else if (err?.code === status.NOT_FOUND) resolve(null);
+          else reject(err);
+        }),
+        [status.NOT_FOUND],
+      ),
     );
   }
 
   /** 'deleted', or 'absent' when the node does not hold the chunk (deletion is idempotent). */
   deleteChunk(chunkId: string): Promise<'deleted' | 'absent'> {
     return new Promise((resolve, reject) =>
-      this.grpc.DeleteChunk({ chunkId }, { deadline: this.deadline() }, (err) => {
-        if (!err) resolve('deleted');
-        else if (err.code === status.NOT_FOUND) resolve('absent');
-        else reject(err);
-      }),
+      this.observed(
+        'DeleteChunk',
+        this.grpc.DeleteChunk({ chunkId }, { deadline: this.deadline() }, (err) => {
+          if (!err) resolve('deleted');
+          else if (err.code === status.NOT_FOUND) resolve('absent');
+          else reject(err);
+        }),
+        [status.NOT_FOUND],
+      ),
     );
   }
 
@@ -88,8 +97,9 @@ export class NodeClient {
    */
   verifyChunk(chunkId: string, timeoutMs = Math.max(VERIFY_TIMEOUT_MS, this.timeoutMs)): Promise<VerifyChunkResponse__Output> {
     return new Promise((resolve, reject) =>
-      this.grpc.VerifyChunk({ chunkId }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) =>
-        err || !res ? reject(err) : resolve(res),
+      this.observed(
+        'VerifyChunk',
+        this.grpc.VerifyChunk({ chunkId }, { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err || !res ? reject(err) : resolve(res))),
       ),
     );
   }
@@ -99,11 +109,17 @@ export class NodeClient {
    * download may last as long as its client reads; the reader bounds each wait for data instead.
    */
   getBlocks(chunkId: string, offset: number, length: number): ClientReadableStream<GetChunkResponse__Output> {
-    return this.grpc.GetChunk({ chunkId, offset, length, withBlockChecksums: true });
+    return this.observed('GetChunk', this.grpc.GetChunk({ chunkId, offset, length, withBlockChecksums: true }));
   }
 
   listChunks(): ClientReadableStream<ListChunksResponse__Output> {
-    return this.grpc.ListChunks({}, { deadline: new Date(Date.now() + 10 * 60_000) });
+    return this.observed('ListChunks', this.grpc.ListChunks({}, { deadline: new Date(Date.now() + 10 * 60_000) }));
+  }
+
+  /** Counts a call to this node in the metrics (duration, error status; `answers`: see observeNodeCall); returns it. */
+  observed<T extends CallStatusEmitter>(call: string, grpcCall: T, answers?: readonly number[]): T {
+    observeNodeCall(this.id, call, grpcCall, answers);
+    return grpcCall;
   }
 
   close(): void {

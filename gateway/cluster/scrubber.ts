@@ -6,6 +6,7 @@ import type { RepairStore, ScrubChunk } from '../metadata/repair-store.js';
 import { Throttle } from '../data/throttle.js';
 import { checkChunk } from './chunk-check.js';
 import type { NodeRegistry } from './node-registry.js';
+import { chunkScrubbed } from '../metrics/repair-metrics.js';
 import { log } from '../../proto/log.js';
 
 /** The cursor is saved at least this often, so a restart repeats little. */
@@ -89,6 +90,7 @@ export class Scrubber {
           }
           step.chunks += 1;
           step.bytes += chunk.size;
+          chunkScrubbed(chunk.size, problem !== null);
           step.last = chunk;
           cursor = { fileId: chunk.fileId, chunk: chunk.chunkNumber };
           if (Date.now() - savedAt >= SAVE_EVERY_MS && !(await save(false))) return;

@@ -25,12 +25,15 @@ export class ChunkSender {
   ) {
     let call!: ClientWritableStream<PutChunkRequest>;
     this.response = new Promise((resolve, reject) => {
-      call = node.grpc.PutChunk((err, res) => {
-        if (err || !res) {
-          this.fail(new NodeFailure(node.address, err ?? 'no response'));
-          reject(this.failureReason);
-        } else resolve(res);
-      });
+      call = node.observed(
+        'PutChunk',
+        node.grpc.PutChunk((err, res) => {
+          if (err || !res) {
+            this.fail(new NodeFailure(node.address, err ?? 'no response'));
+            reject(this.failureReason);
+          } else resolve(res);
+        }),
+      );
     });
     this.response.catch(() => undefined); // observed through `failure` and finish()
     call.on('error', () => undefined); // reported through the callback above

@@ -39,6 +39,10 @@ export interface ReadOptions {
   coder: (k: number, m: number) => ErasureCoder;
   stallMs: number;
   onFault: (chunk: ChunkRow, fault: ReadFault, message: string) => void;
+  /** Once per read that goes to decode mode (a data chunk it needs cannot be read directly). */
+  onDegraded?: () => void;
+  /** For each stripe whose missing data units were rebuilt. */
+  onStripeRebuilt?: () => void;
 }
 
 export async function readFileRange(
@@ -59,6 +63,7 @@ class StripeReader {
   private readonly byNumber = new Map<number, ChunkRow>();
   private readonly failed = new Set<number>(); // chunk numbers that failed during this read
   private readonly open: { reader: ChunkReader; nodeId: number }[] = [];
+  private degraded = false;
 
   constructor(
     private readonly file: StoredFile,
@@ -195,6 +200,10 @@ class StripeReader {
     const { unit, width: k } = this.layout;
     const m = parityOf(this.layout);
     const size = this.file.size;
+    if (!this.degraded) {
+      this.degraded = true;
+      this.options.onDegraded?.();
+    }
     const sources = this.chooseSources();
     const firstStripe = Math.floor(from / stripeBytes(this.layout));
     const lastStripe = Math.floor((end - 1) / stripeBytes(this.layout));
@@ -236,6 +245,7 @@ class StripeReader {
         const wantedData = missing.filter((n) => n < k && unitLength(size, s, n, this.layout) > 0);
         if (wantedData.length > 0) {
           await coder.reconstruct(data.subarray(0, k * shard), parity.subarray(0, m * shard), shard, missing);
+          this.options.onStripeRebuilt?.();
         }
         const stripeStart = s * stripeBytes(this.layout);
         const stripeLength = Math.min(stripeBytes(this.layout), size - stripeStart);

@@ -7,6 +7,8 @@ import { readFileRange, type Sink } from '../data/stripe-reader.js';
 import type { HealRequests } from '../cluster/healer.js';
 import type { ForegroundActivity } from './foreground-activity.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
+import { bytesDownloaded, downloadStarted } from '../metrics/http-metrics.js';
+import { degradedRead, readFault, stripeReconstructed } from '../metrics/repair-metrics.js';
 import { log } from '../../proto/log.js';
 
 export class DownloadService {
@@ -21,11 +23,20 @@ export class DownloadService {
     private readonly onUnreadable: (fileId: string, message: string) => void = () => undefined,
   ) {}
 
-  read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
-    return this.activity.during(() => this.readRange(file, chunks, start, end, sink)).catch((err: unknown) => {
+  async read(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
+    const ended = downloadStarted();
+    const counted: Sink = (bytes) => {
+      bytesDownloaded(bytes.length);
+      return sink(bytes);
+    };
+    try {
+      await this.activity.during(() => this.readRange(file, chunks, start, end, counted));
+    } catch (err) {
       if (err instanceof StorageUnavailable) this.onUnreadable(file.id, err.message);
       throw err;
-    });
+    } finally {
+      ended();
+    }
   }
 
   private readRange(file: FileRow, chunks: ChunkRow[], start: number, end: number, sink: Sink): Promise<void> {
@@ -33,7 +44,10 @@ export class DownloadService {
       access: this.access,
       coder: this.coder,
       stallMs: this.stallMs,
+      onDegraded: degradedRead,
+      onStripeRebuilt: stripeReconstructed,
       onFault: (chunk, fault, message) => {
+        readFault(fault);
         log.warn(`degraded read of ${file.id}: ${message} (${fault})`, { fileId: file.id });
         void this.metadata.recordChunkFault(file.id, chunk.chunk_number, chunk.node_id, `${fault}: ${message}`).catch(() => undefined);
         this.heals.request(file.id, [chunk.chunk_number], `degraded read: ${fault}`);

@@ -15,6 +15,7 @@ import { chunkLength, chunkNumbers, parityOf, stripeBytes, type StripeLayout } f
 import type { ErasureCoder } from '../data/erasure-code.js';
 import { StripeWriter, type WrittenFile } from '../data/stripe-writer.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
+import { bytesUploaded } from '../metrics/http-metrics.js';
 
 const HEARTBEAT_MS = 30_000;
 /** A cancelled chunk stream may still be committed by its node just after the first deletion. */
@@ -138,6 +139,7 @@ export class FileUpload {
 
   write(data: Buffer): Promise<void> {
     if (!this.writer) throw new Error('FileUpload.write before open');
+    bytesUploaded(data.length);
     return this.writer.write(data);
   }
 

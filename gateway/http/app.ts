@@ -22,6 +22,8 @@ import { authenticateRest, requireScope, type RestAuthOptions } from './rest-aut
 import { tokensRouter } from './tokens-routes.js';
 import { requestContext } from './request-context.js';
 import { statusRouter } from './status-routes.js';
+import { historyRouter } from './history-route.js';
+import type { History } from '../ops/history.js';
 import { consistencyRouter } from './consistency-routes.js';
 import type { ConsistencyChecker } from '../cluster/consistency-check.js';
 import type { ConsistencyStore } from '../metadata/consistency-store.js';
@@ -29,6 +31,8 @@ import type { ObjectStore } from '../metadata/object-store.js';
 import { consoleRouter, type ConsoleSettings } from './console-routes.js';
 import { entriesRouter } from './entries-routes.js';
 import { whoamiRouter } from './whoami-route.js';
+import { metricsRouter } from './metrics-route.js';
+import { restRequestMetrics } from '../metrics/http-metrics.js';
 
 export function createApp(deps: {
   metadata: Metadata;
@@ -43,6 +47,7 @@ export function createApp(deps: {
   accessKeys: AccessKeys;
   apiTokens: ApiTokens;
   status: () => Promise<unknown>;
+  history: History;
   consistency: { checker: ConsistencyChecker; store: ConsistencyStore };
   auth: Omit<RestAuthOptions, 'tokens' | 'keys'>;
   rebalanceOnJoin: boolean;
@@ -54,6 +59,7 @@ export function createApp(deps: {
   app.disable('x-powered-by');
   app.set('etag', false); // ETags are the files' SHA-256, set explicitly
   app.use(requestContext());
+  app.use(restRequestMetrics()); // before authentication: the requests it refuses count too
   // Before any route and any body parser: strangers are turned away before a byte of a body is read.
   app.use(authenticateRest({ ...deps.auth, tokens: deps.apiTokens, keys: deps.accessKeys }));
   app.use('/admin', requireScope('admin'));
@@ -72,11 +78,13 @@ export function createApp(deps: {
   app.use(keysRouter(deps.accessKeys));
   app.use(tokensRouter(deps.apiTokens));
   app.use(statusRouter(deps.status));
+  app.use(historyRouter(deps.history));
   app.use(consistencyRouter(deps.consistency.checker, deps.consistency.store));
   app.use(healthRouter(deps.metadata, deps.registry, deps.nodes));
   app.use(whoamiRouter());
   app.use(entriesRouter({ pool: deps.metadata.pool, objects: deps.console.objects, registry: deps.registry }));
   app.use(consoleRouter(deps.console.settings));
+  app.use(metricsRouter({ metricsAuth: deps.auth.metricsAuth }));
   app.use((req) => {
     throw notFound(`no route for ${req.method} ${quoted(req.path, 200)}`);
   });

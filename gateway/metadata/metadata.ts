@@ -142,6 +142,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
         else await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        // A broken client is ended, not pooled; the server's last word on it (57P01, a reset) may
+        // still come as an 'error' event, which nobody else listens to any more.
+        if (broken) client.on('error', () => undefined);
         client.release(broken);
       }
     },

@@ -21,6 +21,7 @@ import { createHttpServer } from '../http/http-server-factory.js';
 import type { KeyPair } from '../../proto/tls-files.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
+import { observeRequest } from '../metrics/http-metrics.js';
 import { log } from '../../proto/log.js';
 import { runWithRequestId } from '../../proto/request-context.js';
 import { logWhenDone } from '../http/access-log.js';
@@ -127,6 +128,8 @@ export function createS3Server(options: S3ServerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, requestId: string): Promise<void> {
     let release: (() => void) | null = null;
+    let operation = 'unknown'; // the metrics' route label: the operation, once the request names one
+    observeRequest('s3', req, res, () => operation);
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
     res.setHeader('Server', 'objstore');
@@ -147,12 +150,14 @@ export function createS3Server(options: S3ServerOptions): Server {
         return;
       }
       if (req.method === 'OPTIONS') {
+        operation = 'Preflight';
         const headers = preflight(await bucketCors(address.bucket), origin, req.headers['access-control-request-method'] as string | undefined, req.headers['access-control-request-headers'] as string | undefined);
         res.writeHead(200, { ...headers, 'Content-Length': '0' });
         res.end();
         return;
       }
       const op = s3Operation(req.method ?? 'GET', address.bucket, address.key, query, { copySource: req.headers['x-amz-copy-source'] !== undefined });
+      operation = op;
       const { identity, payload, body } = await auth.authenticate(req);
       authorise(identity, op, address.bucket);
       if (UPLOAD_OPERATIONS.has(op)) {

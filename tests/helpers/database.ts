@@ -29,6 +29,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // pool.end() resolves before its clients have closed; DROP DATABASE ... WITH (FORCE) may then
   // terminate one, whose FATAL 57P01 would otherwise surface as an uncaught exception.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // The pool passes an idle client's error on as its own 'error' event, which throws when nobody
+  // listens: the same FATAL can reach an idle client that pool.end() is still closing.
+  pool.on('error', () => undefined);
   return {
     url,
     name,

@@ -139,7 +139,7 @@ describe('the throughput chart', () => {
       upload_bytes_per_second: i === 119 ? 10 * MiB : 0,
       download_bytes_per_second: i === 118 ? 20 * MiB : 0,
     }));
-    const g = throughputChart(points, 600, 120, 90);
+    const g = throughputChart(points, 600, 120, 89 * 10_000); // the last 90 points
     expect(g.empty).toBe(false);
     expect(g.max).toBe(20 * MiB);
     expect(g.from).toBe(points[30]!.t);
@@ -153,6 +153,13 @@ describe('the throughput chart', () => {
     // Missing or negative values draw as 0.
     const odd = throughputChart([{ t: 'x', upload_bytes_per_second: -1, download_bytes_per_second: NaN }], 100, 10);
     expect(odd.upload).toBe('M100.0 10.0');
+    // Placed by time: a gap stays a gap.
+    const gap = throughputChart(
+      [0, 10, 20, 100].map((s) => ({ t: new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString(), upload_bytes_per_second: 1, download_bytes_per_second: 0 })),
+      100,
+      10,
+    );
+    expect(gap.upload.split(' L').map((p) => p.replace('M', '').split(' ')[0])).toEqual(['0.0', '10.0', '20.0', '100.0']);
   });
 });
 

@@ -74,3 +74,26 @@ describe('storage node configuration: joining a gateway', () => {
     expect(loadNodeConfig({ JOIN_URL: 'http://gateway:8080', ADVERTISE_ADDRESS: 'node-7:50057' }).join!.advertiseAddress).toBe('node-7:50057');
   });
 });
+
+describe('storage node configuration: METRICS_PORT', () => {
+  test('unset or empty: no metrics server; 0: any free port; a port: that port', () => {
+    expect(loadNodeConfig({}).metricsPort).toBeNull();
+    expect(loadNodeConfig({ METRICS_PORT: ' ' }).metricsPort).toBeNull();
+    expect(loadNodeConfig({ METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(loadNodeConfig({ METRICS_PORT: '9101', GRPC_PORT: '50051' }).metricsPort).toBe(9101);
+    // Both on any free port is fine: the system gives two different ones.
+    expect(loadNodeConfig({ METRICS_PORT: '0', GRPC_PORT: '0' }).metricsPort).toBe(0);
+  });
+
+  test('refused: not a port, out of range, or the gRPC port', () => {
+    for (const [env, message] of [
+      [{ METRICS_PORT: 'http' }, /METRICS_PORT.*not a whole number/],
+      [{ METRICS_PORT: '65536' }, /METRICS_PORT.*out of range/],
+      [{ METRICS_PORT: '-1' }, /METRICS_PORT/],
+      [{ METRICS_PORT: '50051', GRPC_PORT: '50051' }, /METRICS_PORT=50051 is also GRPC_PORT/],
+    ] as const) {
+      expect(() => loadNodeConfig(env), JSON.stringify(env)).toThrow(ConfigError);
+      expect(() => loadNodeConfig(env), JSON.stringify(env)).toThrow(message);
+    }
+  });
+});

@@ -1,5 +1,6 @@
-// Upload and download throughput of the last minutes (GET /admin/history, one point per 10 s) as a
-// small SVG: two lines, the top of scale, the time span, and the latest rates in words.
+// Upload and download throughput of the last 15 minutes (GET /admin/history, one point per step,
+// 10 s by default) as a small SVG: two lines, the top of scale, the time span, and the latest rates
+// in words.
 import { throughputChart, type HistoryPoint } from '../lib/chart.js';
 import { formatRate, formatTime } from '../lib/format.js';
 
@@ -11,7 +12,7 @@ export function ThroughputChart(props: { points: HistoryPoint[] | null; missing:
   if (props.missing) return <p class="muted chart-empty">No history yet: this gateway does not keep a throughput history (GET /admin/history).</p>;
   if (!props.points) return <p class="muted">Loading…</p>;
   const g = throughputChart(props.points, W, H);
-  if (g.empty) return <p class="muted chart-empty">No history yet: the first point comes within 10 seconds.</p>;
+  if (g.empty) return <p class="muted chart-empty">No history yet: the first point comes within one step (HISTORY_STEP_MS).</p>;
   const summary = `Upload now ${formatRate(g.latest!.upload)}, download now ${formatRate(g.latest!.download)}; scale up to ${formatRate(g.max)}, from ${formatTime(g.from)} to ${formatTime(g.to)}`;
   return (
     <figure class="chart">

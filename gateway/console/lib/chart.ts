@@ -1,5 +1,5 @@
 // The throughput chart's geometry: the history's points (GET /admin/history) as SVG paths of upload
-// and download rates over time, with a rounded top of scale. Pure.
+// and download rates over the last minutes, with a rounded top of scale. Pure.
 
 export interface HistoryPoint {
   t: string;
@@ -34,12 +34,16 @@ export function scaleTop(value: number): number {
 
 const rate = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0);
 
-/** The last `count` points drawn in a width x height box (y down), time spread evenly. */
-export function throughputChart(points: readonly HistoryPoint[], width: number, height: number, count = 90): ChartGeometry {
-  const shown = points.slice(-count);
+/** The last `windowMs` of points (before the newest) drawn in a width x height box (y down), in time order. */
+export function throughputChart(points: readonly HistoryPoint[], width: number, height: number, windowMs = 15 * 60_000): ChartGeometry {
+  const newest = Date.parse(points[points.length - 1]?.t ?? '');
+  const shown = Number.isNaN(newest) ? points.slice(-1) : points.filter((p) => Date.parse(p.t) >= newest - windowMs);
   if (shown.length === 0) return { empty: true, max: scaleTop(0), upload: '', download: '', from: null, to: null, latest: null };
   const max = scaleTop(Math.max(...shown.map((p) => Math.max(rate(p.upload_bytes_per_second), rate(p.download_bytes_per_second)))));
-  const x = (i: number): number => (shown.length === 1 ? width : (i * width) / (shown.length - 1));
+  // x by time: a gap (a restarted gateway) shows as one.
+  const start = Date.parse(shown[0]!.t);
+  const span = Date.parse(shown[shown.length - 1]!.t) - start;
+  const x = (i: number): number => (shown.length === 1 || !(span > 0) ? width : ((Date.parse(shown[i]!.t) - start) * width) / span);
   const y = (v: number): number => height - (Math.min(v, max) / max) * height;
   const path = (pick: (p: HistoryPoint) => number): string =>
     shown.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)} ${y(rate(pick(p))).toFixed(1)}`).join(' ');
