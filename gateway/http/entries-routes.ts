@@ -3,6 +3,7 @@
 // of its chunks is. The web console lists and maps files with these; the bytes go through /files and
 // the S3 API as before.
 import { Router } from 'express';
+import type pg from 'pg';
 import type { NodeRegistry } from '../cluster/node-registry.js';
 import type { ChunkRow, FileRow } from '../metadata/metadata.js';
 import { FILES_BUCKET_ID } from '../metadata/metadata.js';
@@ -28,7 +29,7 @@ function entryJson(e: EntryRow) {
   };
 }
 
-export function entriesRouter(deps: { pool: ConstructorParameters<typeof EntryStore>[0]; objects: ObjectStore; registry: NodeRegistry }): Router {
+export function entriesRouter(deps: { pool: pg.Pool; objects: ObjectStore; registry: NodeRegistry }): Router {
   const store = new EntryStore(deps.pool);
   const router = Router();
 
