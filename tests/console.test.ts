@@ -246,6 +246,46 @@ describe('the web console', () => {
     expect(problems.take()).toEqual([]);
   });
 
+  test('an upload shows its rate and time left while it runs, and can be cancelled; files can be dropped on the page', async () => {
+    const { page, problems } = admin;
+    // A slow link (Chromium's network emulation), so that there is time to watch and cancel.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * MiB });
+    try {
+      const slow = join(work, 'slow.bin');
+      await writeFile(slow, randomBytes(20 * MiB));
+      await page.locator('#upload-input').setInputFiles(slow);
+      const row = uploadRow(page, 'slow.bin');
+      await expect.poll(() => row.locator('.upload-numbers').textContent(), { timeout: 20_000 }).toMatch(/^\d+% · [\d.]+ \w+ of 20\.0 MiB · [\d.]+ \w+\/s · .+ left$/);
+      await screenshot(page, 'upload-running');
+      await row.getByRole('button', { name: 'Cancel the upload of slow.bin' }).click();
+      await expect.poll(() => row.getAttribute('class')).toContain('upload-cancelled');
+      expect(await row.getByRole('button', { name: /Cancel/ }).count()).toBe(0);
+    } finally {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.detach();
+    }
+    // Nothing of it is stored.
+    await page.waitForTimeout(500);
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await entryRow(page, 'slow.bin').count()).toBe(0);
+
+    // Dropped rather than picked.
+    const drop = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped here'], 'dropped.txt', { type: 'text/plain' }));
+      return dt;
+    });
+    await page.locator('.drop').dispatchEvent('drop', { dataTransfer: drop });
+    await entryRow(page, 'dropped.txt').waitFor();
+    await page.getByRole('checkbox', { name: 'Select dropped.txt' }).check();
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete 1 file' }).click();
+    await expect.poll(() => entryRow(page, 'dropped.txt').count()).toBe(0);
+    expect(problems.take()).toEqual([]);
+  });
+
   test('downloads it under its name, byte for byte; its page shows the checksum and the chunk map', async () => {
     const { page, problems } = admin;
     const download = page.waitForEvent('download');
