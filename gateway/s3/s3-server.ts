@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ObjectStore } from '../metadata/object-store.js';
-import { toApiError } from '../http/error-handler.js';
+import { isClientAbort, toApiError } from '../http/error-handler.js';
 import { corsResponseHeaders, preflight, type CorsRule } from './cors-rules.js';
 import { parseS3Address } from './s3-address.js';
 import type { S3Context, S3Identity } from './s3-context.js';
@@ -52,7 +52,7 @@ const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
 function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
   // The client's connection went away (or was cut for idling) while its body was read.
-  if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted') return s3Errors.incompleteBody();
+  if (isClientAbort(err)) return s3Errors.incompleteBody();
   if (isS3AuthError(err)) return new S3Error(err.httpStatus, err.code, err.message, { fields: err.details });
   if (err instanceof KeySecretUnreadable) return new S3Error(500, 'InternalError', 'The secret of this access key cannot be read by this gateway (see its log).');
   const api = toApiError(err); // the same causes as the REST API: storage or database unavailable, ...
