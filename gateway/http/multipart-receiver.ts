@@ -20,8 +20,10 @@ export function entityTooLarge(maxFileSize: number): ApiError {
 
 /**
  * Calls `onFile` for the file part and resolves with its result once the whole body has been read,
- * so a problem later in the body (a second file) still fails the upload. On any failure the file
- * stream is destroyed, `onFile` is awaited (so it can clean up), and the promise rejects.
+ * so a problem later in the body (a second file, a client gone before its Content-Length is in)
+ * still fails the upload: `onFile` must leave the file invisible, for the caller to make visible
+ * once this resolves. On any failure the file stream is destroyed, `onFile` is awaited (so it can
+ * clean up), and the promise rejects.
  */
 export function receiveSingleFile<T>(
   req: IncomingMessage,
