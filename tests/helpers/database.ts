@@ -29,6 +29,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // pool.end() resolves before its clients have closed; DROP DATABASE ... WITH (FORCE) may then
   // terminate one, whose FATAL 57P01 would otherwise surface as an uncaught exception.
   pool.on('connect', (client) => client.on('error', () => undefined));
+  // An idle client that the DROP terminates reports it on the pool, which throws without a listener.
+  pool.on('error', () => undefined);
   return {
     url,
     name,
