@@ -70,6 +70,12 @@ export function receiveSingleFile<T>(
     };
 
     parser.on('file', (name, stream, info) => {
+      // busboy still emits the parts of what it had in hand when the form failed: starting one
+      // now would store a file that no one cleans up (the failure has been answered already).
+      if (failure) {
+        stream.resume();
+        return;
+      }
       if (name !== FILE_FIELD) {
         stream.resume();
         fail(badRequest(`unexpected file in the field "${name}"; send the file in the field "${FILE_FIELD}"`));
