@@ -1,0 +1,297 @@
+// Fuzzing a storage node's gRPC API (security issue): seeded, reproducible, bounded; at least 1,000
+// cases sent straight to a node of a real cluster, with the cluster token: PutChunk streams with bad
+// or changing ids, checksums and block checksums right or wrong, oversized and tiny messages, mixed-up
+// and cancelled sequences; GetChunk with negative, huge and past-the-end offsets and lengths;
+// Stat/Verify/Delete with bad ids; bytes that are not the calls' messages, through grpc-js and as raw
+// HTTP/2. Every call must end (never hang) with a status the API documents (never UNKNOWN, never
+// INTERNAL but grpc-js's own for bytes it cannot decode); valid streams store exactly their bytes,
+// broken ones store nothing; reads return exactly the chunk's bytes. Afterwards every process runs,
+// the node's memory is back under its bound, no temporary file is left, the node holds exactly the
+// fixture and the chunks whose puts succeeded, and the fixture is intact.
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:http2';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { clusterTokenInterceptor, createStorageClient, storageProto, type StorageServiceClient } from '../proto/storage-proto.js';
+import { bearerValue } from '../proto/cluster-token.js';
+import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
+import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
+import { startTestCluster, type TestCluster } from './helpers/cluster.js';
+import { nodeDir } from './helpers/cluster-nodes.js';
+import { deleteChunk, getChunk, putChunk, residentBytes, statChunk, verifyChunk } from './helpers/storage-client.js';
+import { deadProcesses, MiB, ProcessLog, serverErrors, settledResident } from './fuzz/cluster-checks.js';
+import { failureMessage, runSurface, summaryLine, type CaseResult } from './fuzz/fuzz-runner.js';
+import { BLOCK, describeGrpcCase, grpcCase, sha256Hex, type Fixture, type GrpcCase } from './fuzz/grpc-cases.js';
+import { fuzzSettings, Rng } from './fuzz/prng.js';
+
+const settings = fuzzSettings(process.env, () => randomBytes(4).readUInt32BE());
+const RSS_ALLOWANCE = 150 * MiB;
+const CONCURRENCY = 8;
+const CALL_TIMEOUT_MS = 30_000;
+/**
+ * grpc-js leaves a PutChunk that is cancelled right after its messages were written (two or more,
+ * in the same tick) open and silent on the node: no end, no RST_STREAM (a raw HTTP/2 reset is
+ * handled at once). The node removes such a stream's temporary file after PUT_IDLE_TIMEOUT_MS,
+ * shortened here so the suite can check that bound.
+ */
+const PUT_IDLE_TIMEOUT_MS = 3_000;
+const { status } = grpc;
+
+let c: TestCluster;
+let client: StorageServiceClient;
+let rawClient: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+let gatewayLog: ProcessLog;
+const fixtures: Fixture[] = [];
+const node = () => c.nodes[0]!;
+
+beforeAll(async () => {
+  c = await startTestCluster({ nodeEnv: { PUT_IDLE_TIMEOUT_MS: String(PUT_IDLE_TIMEOUT_MS) } });
+  gatewayLog = new ProcessLog(c.gateway.child);
+  // No client-side cap: oversized messages must reach the node.
+  client = createStorageClient(node().address, { 'grpc.max_send_message_length': -1 }, c.clusterToken);
+  // The same calls with bytes sent as given (no protobuf encoding), for messages that are not messages.
+  const service = storageProto().StorageService.service;
+  const identity = Object.fromEntries(
+    Object.entries(service).map(([name, def]) => [name, { ...def, requestSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b }]),
+  );
+  const Raw = grpc.makeGenericClientConstructor(identity as unknown as grpc.ServiceDefinition, 'RawStorageService');
+  rawClient = new Raw(node().address, grpc.credentials.createInsecure(), { interceptors: [clusterTokenInterceptor(c.clusterToken)] }) as typeof rawClient;
+  const rng = new Rng(settings.seed);
+  for (const size of [0, 1, 1_000, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17, MiB + 5]) {
+    const fixture = { id: `fixture-${size}`, data: rng.bytes(size) };
+    await putChunk(client, fixture.id, fixture.data, { checksum: sha256Hex(fixture.data) });
+    fixtures.push(fixture);
+  }
+});
+
+afterAll(async () => {
+  client?.close();
+  rawClient?.close();
+  await c?.destroy();
+});
+
+interface Ended {
+  code: number;
+  details: string;
+}
+
+const ended = (err: grpc.ServiceError | null): Ended => ({ code: err ? err.code : status.OK, details: err?.details ?? '' });
+
+/** Rejects after CALL_TIMEOUT_MS: a call that neither answers nor fails is a hang. */
+function bounded<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no status within ${CALL_TIMEOUT_MS} ms (a hang)`)), CALL_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
+}
+
+async function put(k: Extract<GrpcCase, { kind: 'put' }>): Promise<Ended & { response?: PutChunkResponse__Output }> {
+  let call!: grpc.ClientWritableStream<unknown>;
+  const result = new Promise<Ended & { response?: PutChunkResponse__Output }>((resolve) => {
+    call = client.putChunk((err, response) => resolve({ ...ended(err), ...(response ? { response } : {}) })) as grpc.ClientWritableStream<unknown>;
+  });
+  call.on('error', () => undefined); // the status comes through the callback
+  let done = false;
+  void result.then(() => (done = true));
+  for (const [i, message] of k.messages.entries()) {
+    if (done) break;
+    if (k.cancelAfter === i) {
+      call.cancel();
+      return bounded('PutChunk', result);
+    }
+    if (!call.write(message)) await Promise.race([new Promise((r) => call.once('drain', r)), result]);
+  }
+  call.end();
+  return bounded('PutChunk', result);
+}
+
+async function get(k: Extract<GrpcCase, { kind: 'get' }>): Promise<Ended & { messages: GetChunkResponse__Output[] }> {
+  const request = { chunkId: k.id, offset: k.offset, ...(k.length === undefined ? {} : { length: k.length }), withBlockChecksums: k.withBlockChecksums };
+  const messages: GetChunkResponse__Output[] = [];
+  const stream = client.getChunk(request as never);
+  const run = (async () => {
+    try {
+      for await (const m of stream as AsyncIterable<GetChunkResponse__Output>) messages.push(m);
+      return { code: status.OK, details: '' };
+    } catch (err) {
+      return ended(err as grpc.ServiceError);
+    }
+  })();
+  return { ...(await bounded('GetChunk', run)), messages };
+}
+
+function unary(k: Extract<GrpcCase, { kind: 'unary' }>): Promise<Ended & { response?: Record<string, unknown> }> {
+  const fn = (client[k.method] as (req: unknown, cb: (err: grpc.ServiceError | null, res?: Record<string, unknown>) => void) => unknown).bind(client);
+  return bounded(k.method, new Promise((resolve) => fn(k.method === 'healthCheck' ? {} : { chunkId: k.id }, (err, res) => resolve({ ...ended(err), ...(res ? { response: res } : {}) }))));
+}
+
+function raw(k: Extract<GrpcCase, { kind: 'raw' }>): Promise<Ended> {
+  return bounded(
+    `raw ${k.method}`,
+    new Promise<Ended>((resolve) => {
+      const fn = rawClient[k.method]!.bind(rawClient) as (...args: unknown[]) => grpc.ClientWritableStream<Buffer> | grpc.ClientReadableStream<Buffer>;
+      if (k.method === 'PutChunk') {
+        const call = fn((err: grpc.ServiceError | null) => resolve(ended(err))) as grpc.ClientWritableStream<Buffer>;
+        call.on('error', () => undefined);
+        for (const m of k.messages) call.write(m);
+        call.end();
+      } else if (k.method === 'GetChunk') {
+        const call = fn(k.messages[0]) as grpc.ClientReadableStream<Buffer>;
+        call.on('data', () => undefined);
+        call.on('error', (err: grpc.ServiceError) => resolve(ended(err)));
+        call.on('end', () => resolve(ended(null)));
+      } else {
+        fn(k.messages[0], (err: grpc.ServiceError | null) => resolve(ended(err)));
+      }
+    }),
+  );
+}
+
+/** A gRPC request written as HTTP/2 by hand: the status from trailers (or headers), or the stream's reset code. */
+function h2(k: Extract<GrpcCase, { kind: 'h2' }>, withToken: boolean): Promise<Ended & { reset: number | null }> {
+  return bounded(
+    'HTTP/2',
+    new Promise((resolve) => {
+      const session = connect(`http://${node().address}`);
+      session.on('error', () => undefined);
+      const req = session.request({ ':method': 'POST', ':path': k.path, ...k.headers, ...(withToken ? { authorization: bearerValue(c.clusterToken) } : {}) });
+      let code: number | null = null;
+      let details = '';
+      const take = (h: Record<string, unknown>): void => {
+        if (h['grpc-status'] !== undefined) code = Number(h['grpc-status']);
+        if (h['grpc-message'] !== undefined) details = decodeURIComponent(String(h['grpc-message']));
+      };
+      req.on('response', take);
+      req.on('trailers', take);
+      req.on('data', () => undefined);
+      req.on('error', () => undefined);
+      req.on('close', () => {
+        const reset = req.rstCode && req.rstCode !== 0 ? req.rstCode : null;
+        session.close();
+        resolve({ code: code ?? -1, details, reset });
+      });
+      req.end(k.body);
+    }),
+  );
+}
+
+const codeName = (code: number): string => (code === -1 ? 'no-status' : (status[code] ?? String(code)));
+const problem = (outcome: string, text: string): CaseResult => ({ outcome, problem: text });
+/** grpc-js's own INTERNAL for bytes it cannot take (the gRPC spec's status for a request that does not parse). */
+const LIBRARY_INTERNAL = /^Error deserializing request|decompress|compress|frame|Received message larger/i;
+
+/** Statuses the API documents for what a client can send; anything else is a server failure. */
+const DOCUMENTED = new Set<number>([status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.OUT_OF_RANGE, status.DATA_LOSS, status.RESOURCE_EXHAUSTED, status.UNAUTHENTICATED]);
+
+function expectedRead(f: Fixture, offset: number | string, length: number | string | undefined): { start: number; end: number } | 'invalid' | 'out-of-range' | 'unknown' {
+  if (typeof offset === 'string' || typeof length === 'string') return 'unknown'; // int64 text: precision is the encoder's business
+  if (offset < 0 || (length !== undefined && length < 0) || !Number.isSafeInteger(offset) || (length !== undefined && !Number.isSafeInteger(length))) return 'invalid';
+  const len = length ?? f.data.length - offset;
+  if (offset > f.data.length || offset + len > f.data.length) return 'out-of-range';
+  return { start: offset, end: offset + len };
+}
+
+const stored = new Map<string, { content: Buffer; checksum: string }>(); // chunks whose put succeeded
+
+async function runCase(k: GrpcCase): Promise<CaseResult> {
+  switch (k.kind) {
+    case 'put': {
+      const r = await put(k);
+      const outcome = `put ${codeName(r.code)}`;
+      if (r.code === status.OK) {
+        stored.set(k.id, { content: k.content, checksum: r.response!.checksum });
+        if (k.valid === false) return problem(outcome, 'a broken stream was stored');
+        if (Number(r.response!.size) !== k.content.length) return problem(outcome, `stored ${r.response!.size} bytes of ${k.content.length}`);
+        if (r.response!.checksum !== (k.hashed ? sha256Hex(k.content) : '')) return problem(outcome, `checksum ${JSON.stringify(r.response!.checksum)}`);
+        return { outcome, problem: null };
+      }
+      if (k.valid === true) return problem(outcome, `a valid stream failed: ${r.details}`);
+      const allowed = r.code === status.CANCELLED ? k.cancelAfter !== null : DOCUMENTED.has(r.code);
+      return allowed ? { outcome, problem: null } : problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
+    }
+    case 'get': {
+      const r = await get(k);
+      const outcome = `get ${codeName(r.code)}`;
+      if (!DOCUMENTED.has(r.code)) return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
+      if (k.fixture === null) return { outcome, problem: null };
+      const f = fixtures[k.fixture]!;
+      if (r.code === status.DATA_LOSS) return problem(outcome, `an intact fixture read as damaged: ${r.details}`);
+      const want = expectedRead(f, k.offset, k.length);
+      if (want === 'invalid' && r.code !== status.INVALID_ARGUMENT) return problem(outcome, `a negative or unsafe offset or length got ${codeName(r.code)}`);
+      if (want === 'out-of-range' && r.code !== status.OUT_OF_RANGE) return problem(outcome, `a range past the end got ${codeName(r.code)}`);
+      if (typeof want === 'object' && r.code !== status.OK) return problem(outcome, `a range inside the chunk got ${codeName(r.code)}: ${r.details}`);
+      if (r.code === status.OK) {
+        for (const m of r.messages) {
+          const at = k.withBlockChecksums ? Number(m.offset) : -1;
+          if (k.withBlockChecksums && (at % BLOCK !== 0 || !m.data.equals(f.data.subarray(at, at + m.data.length)))) return problem(outcome, `a block message at ${at} with other bytes`);
+        }
+        if (!k.withBlockChecksums && typeof want === 'object' && !Buffer.concat(r.messages.map((m) => m.data)).equals(f.data.subarray(want.start, want.end))) {
+          return problem(outcome, `read other bytes than ${want.start}-${want.end} of the chunk`);
+        }
+      }
+      return { outcome, problem: null };
+    }
+    case 'unary': {
+      const r = await unary(k);
+      const outcome = `${k.method} ${codeName(r.code)}`;
+      if (!DOCUMENTED.has(r.code)) return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
+      if (k.fixture !== null && r.code !== status.OK) return problem(outcome, `${k.method} of a fixture: ${codeName(r.code)} ${r.details}`);
+      if (k.method === 'verifyChunk' && k.fixture !== null && r.response?.ok !== true) return problem(outcome, `a fixture does not verify: ${JSON.stringify(r.response)}`);
+      if (k.method === 'deleteChunk' && r.code === status.OK) return problem(outcome, 'a delete of a chunk that does not exist succeeded');
+      return { outcome, problem: null };
+    }
+    case 'raw': {
+      const r = await raw(k);
+      const outcome = `raw ${codeName(r.code)}`;
+      if (DOCUMENTED.has(r.code) || (r.code === status.INTERNAL && LIBRARY_INTERNAL.test(r.details))) return { outcome, problem: null };
+      return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
+    }
+    default: {
+      const withToken = !k.path.endsWith('/Nope');
+      const r = await h2(k, withToken);
+      const outcome = `h2 ${r.reset !== null ? `reset ${r.reset}` : codeName(r.code)}`;
+      if (r.reset !== null || r.code === -1) return { outcome, problem: null }; // refused at the HTTP/2 level
+      if (DOCUMENTED.has(r.code) || r.code === status.UNIMPLEMENTED || r.code === status.CANCELLED || (r.code === status.INTERNAL && LIBRARY_INTERNAL.test(r.details))) {
+        return { outcome, problem: null };
+      }
+      return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
+    }
+  }
+}
+
+test('gRPC messages to a node: bad and changing ids, oversized and tiny messages, negative offsets, mixed-up streams, undecodable bytes', async () => {
+  const pid = node().child.pid!;
+  const rssBefore = await residentBytes(pid);
+  const logMark = gatewayLog.mark();
+  const report = await runSurface({ name: 'grpc-node', concurrency: CONCURRENCY, generate: (rng, index) => grpcCase(rng, index, fixtures), describe: describeGrpcCase, run: runCase }, settings);
+  const rss = await settledResident(pid, rssBefore + RSS_ALLOWANCE);
+  console.log(`${summaryLine(report)}; node RSS ${(rssBefore / MiB).toFixed(0)} -> ${(rss / MiB).toFixed(0)} MiB`);
+  expect(report.failures.length, failureMessage(report)).toBe(0);
+  if (settings.onlyCase === null) expect(report.cases).toBeGreaterThanOrEqual(1_000);
+  expect(deadProcesses(c), 'processes that died').toEqual([]);
+  expect(rss, `node RSS after the surface (before: ${rssBefore})`).toBeLessThanOrEqual(rssBefore + RSS_ALLOWANCE);
+  expect(serverErrors(gatewayLog.since(logMark)), 'server failures in the gateway log').toEqual([]);
+
+  // No temporary file: every failed stream removed its own, a cancelled one at the latest after the idle timeout.
+  const dir = nodeDir(c, 0);
+  const tmp = async (): Promise<string[]> => readdir(join(dir, 'tmp'));
+  const deadline = Date.now() + PUT_IDLE_TIMEOUT_MS + 5_000;
+  while ((await tmp()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(await tmp(), 'temporary files left on the node').toEqual([]);
+
+  // The node holds the fixture and the chunks whose puts succeeded, each exactly as sent.
+  const onDisk = (await readdir(join(dir, 'chunks'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  expect(onDisk).toEqual([...fixtures.map((f) => f.id), ...stored.keys()].sort());
+  for (const [id, s] of stored) {
+    const stat = await statChunk(client, id);
+    expect({ id, size: Number(stat.size), checksum: stat.checksum }).toEqual({ id, size: s.content.length, checksum: s.checksum });
+    expect((await verifyChunk(client, id)).ok, id).toBe(true);
+  }
+  for (const f of fixtures) {
+    expect((await getChunk(client, f.id)).equals(f.data), `fixture ${f.id} intact`).toBe(true);
+    expect((await verifyChunk(client, f.id)).ok).toBe(true);
+  }
+  for (const id of stored.keys()) await deleteChunk(client, id);
+  const left = (await readdir(join(dir, 'chunks'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name).sort();
+  expect(left).toEqual(fixtures.map((f) => f.id).sort());
+});
