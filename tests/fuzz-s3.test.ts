@@ -197,11 +197,16 @@ test('SigV4: keys, scopes and dates, presigned URLs, headers mutated after signi
         k.base === 'presigned-get'
           ? { method: k.method, path: k.path, query: Object.entries(await presignedQuery(r, host(), variant, k.expiresIn)), headers: [['host', host()]] }
           : { method: k.method, path: k.path, query: Object.entries(k.query), headers: Object.entries(await signedHeaders(r, host(), variant)) };
-      const effective = k.mutations.filter((m) => {
+      // A mutation that changed nothing forges nothing, and neither do mutations that undo each
+      // other (a parameter doubled, then one of the two dropped: only the order changed).
+      const canonical = (x: Outgoing): string => JSON.stringify([x.method, x.path, [...x.query].map(String).sort(), [...x.headers].map(String).sort()]);
+      const original = canonical(o);
+      let effective = k.mutations.filter((m) => {
         const before = JSON.stringify(o);
         m.apply(o);
         return JSON.stringify(o) !== before;
       });
+      if (canonical(o) === original) effective = [];
       const expected = sigExpectation(k, effective);
       const qs = o.query.map(([n, v]) => `${encodeQueryPart(n)}=${encodeQueryPart(v)}`).join('&');
       const res = await rawRequest(s3Port(), { pieces: [rawS3Request(o.method, target(o.path, qs), o.headers, k.body)], then: 'wait', head: o.method === 'HEAD' });
@@ -216,7 +221,7 @@ test('SigV4: keys, scopes and dates, presigned URLs, headers mutated after signi
       return judged;
     },
   });
-  expect(accepted, 'authentic requests accepted').toBeGreaterThan(200);
+  expect(accepted, 'authentic requests accepted (the surface reaches past authentication)').toBeGreaterThan(100);
   // Objects: only those whose PUT was answered 200 (a refused PUT stores nothing).
   const keys = (await c.db.pool.query<{ object_key: string }>(`SELECT object_key FROM files f JOIN buckets b ON b.id = f.bucket_id WHERE b.name = $1 AND f.object_key IS NOT NULL`, [SIG_BUCKET])).rows.map((r) => r.object_key);
   expect(keys.filter((key) => key !== 'existing' && !stored.has(key)), 'objects stored by refused requests').toEqual([]);

@@ -176,7 +176,7 @@ export function sigCase(rng: Rng, ctx: SigContext, index: number): SigCase {
   const presigned = base === 'presigned-get';
   let forgedBySigning = true;
   const variant = rng.weighted<() => { keyKind: KeyKind; region: string; service: string; dateOffsetMs: number }>([
-    [6, () => ((forgedBySigning = false), { keyKind: 'root', region: ctx.region, service: 's3', dateOffsetMs: presigned ? -rng.int(MINUTE) : rng.range(-10, 10) * MINUTE })],
+    [6, () => ((forgedBySigning = false), { keyKind: 'root', region: ctx.region, service: 's3', dateOffsetMs: presigned ? -rng.int(MINUTE / 2) : rng.range(-10, 10) * MINUTE })],
     [1, () => ({ keyKind: 'root', region: rng.pick(['eu-west-1', 'US-EAST-1', 'us-east-1 ', 'x'.repeat(300), '*']), service: 's3', dateOffsetMs: 0 })],
     [1, () => ({ keyKind: 'root', region: ctx.region, service: rng.pick(['s4', 'S3', 'iam', 'sts']), dateOffsetMs: 0 })],
     [1, () => ({ keyKind: 'root', region: ctx.region, service: 's3', dateOffsetMs: rng.pick(presigned ? [20, 24 * 60 * 8] : [-16, 16, -24 * 60, 24 * 60 * 365, -24 * 60 * 365 * 50]) * MINUTE })],
@@ -184,7 +184,7 @@ export function sigCase(rng: Rng, ctx: SigContext, index: number): SigCase {
   ])();
   let expiresIn = 0;
   if (presigned) {
-    expiresIn = rng.pick([60, 3_600, 604_800]);
+    expiresIn = rng.pick([120, 3_600, 604_800]); // at least 90 s left when sent
     if (!forgedBySigning && rng.chance(0.1)) {
       // Expired: signed two hours ago for one.
       variant.dateOffsetMs = -2 * 60 * MINUTE;
