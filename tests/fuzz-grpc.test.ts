@@ -9,27 +9,24 @@
 // the node's memory is back under its bound, no temporary file is left, the node holds exactly the
 // fixture and the chunks whose puts succeeded, and the fixture is intact.
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:http2';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { clusterTokenInterceptor, createStorageClient, storageProto, type StorageServiceClient } from '../proto/storage-proto.js';
-import { bearerValue } from '../proto/cluster-token.js';
-import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
+import { createStorageClient, storageProto, type StorageServiceClient } from '../proto/storage-proto.js';
 import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { nodeDir } from './helpers/cluster-nodes.js';
 import { deleteChunk, getChunk, putChunk, residentBytes, statChunk, verifyChunk } from './helpers/storage-client.js';
 import { deadProcesses, MiB, ProcessLog, serverErrors, settledResident } from './fuzz/cluster-checks.js';
 import { failureMessage, runSurface, summaryLine, type CaseResult } from './fuzz/fuzz-runner.js';
+import { get, h2, put, raw, rawStorageClient, unary, type RawStorageClient } from './fuzz/grpc-calls.js';
 import { BLOCK, describeGrpcCase, grpcCase, sha256Hex, type Fixture, type GrpcCase } from './fuzz/grpc-cases.js';
 import { fuzzSettings, Rng } from './fuzz/prng.js';
 
 const settings = fuzzSettings(process.env, () => randomBytes(4).readUInt32BE());
 const RSS_ALLOWANCE = 150 * MiB;
 const CONCURRENCY = 8;
-const CALL_TIMEOUT_MS = 30_000;
 /**
  * grpc-js leaves a PutChunk that is cancelled right after its messages were written (two or more,
  * in the same tick) open and silent on the node: no end, no RST_STREAM (a raw HTTP/2 reset is
@@ -41,7 +38,7 @@ const { status } = grpc;
 
 let c: TestCluster;
 let client: StorageServiceClient;
-let rawClient: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+let rawClient: RawStorageClient;
 let gatewayLog: ProcessLog;
 const fixtures: Fixture[] = [];
 const node = () => c.nodes[0]!;
@@ -51,13 +48,7 @@ beforeAll(async () => {
   gatewayLog = new ProcessLog(c.gateway.child);
   // No client-side cap: oversized messages must reach the node.
   client = createStorageClient(node().address, { 'grpc.max_send_message_length': -1 }, c.clusterToken);
-  // The same calls with bytes sent as given (no protobuf encoding), for messages that are not messages.
-  const service = storageProto().StorageService.service;
-  const identity = Object.fromEntries(
-    Object.entries(service).map(([name, def]) => [name, { ...def, requestSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b }]),
-  );
-  const Raw = grpc.makeGenericClientConstructor(identity as unknown as grpc.ServiceDefinition, 'RawStorageService');
-  rawClient = new Raw(node().address, grpc.credentials.createInsecure(), { interceptors: [clusterTokenInterceptor(c.clusterToken)] }) as typeof rawClient;
+  rawClient = rawStorageClient(node().address, c.clusterToken);
   const rng = new Rng(settings.seed);
   for (const size of [0, 1, 1_000, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 17, MiB + 5]) {
     const fixture = { id: `fixture-${size}`, data: rng.bytes(size) };
@@ -71,109 +62,6 @@ afterAll(async () => {
   rawClient?.close();
   await c?.destroy();
 });
-
-interface Ended {
-  code: number;
-  details: string;
-}
-
-const ended = (err: grpc.ServiceError | null): Ended => ({ code: err ? err.code : status.OK, details: err?.details ?? '' });
-
-/** Rejects after CALL_TIMEOUT_MS: a call that neither answers nor fails is a hang. */
-function bounded<T>(what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no status within ${CALL_TIMEOUT_MS} ms (a hang)`)), CALL_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
-}
-
-async function put(k: Extract<GrpcCase, { kind: 'put' }>): Promise<Ended & { response?: PutChunkResponse__Output }> {
-  let call!: grpc.ClientWritableStream<unknown>;
-  const result = new Promise<Ended & { response?: PutChunkResponse__Output }>((resolve) => {
-    call = client.putChunk((err, response) => resolve({ ...ended(err), ...(response ? { response } : {}) })) as grpc.ClientWritableStream<unknown>;
-  });
-  call.on('error', () => undefined); // the status comes through the callback
-  let done = false;
-  void result.then(() => (done = true));
-  for (const [i, message] of k.messages.entries()) {
-    if (done) break;
-    if (k.cancelAfter === i) {
-      call.cancel();
-      return bounded('PutChunk', result);
-    }
-    if (!call.write(message)) await Promise.race([new Promise((r) => call.once('drain', r)), result]);
-  }
-  call.end();
-  return bounded('PutChunk', result);
-}
-
-async function get(k: Extract<GrpcCase, { kind: 'get' }>): Promise<Ended & { messages: GetChunkResponse__Output[] }> {
-  const request = { chunkId: k.id, offset: k.offset, ...(k.length === undefined ? {} : { length: k.length }), withBlockChecksums: k.withBlockChecksums };
-  const messages: GetChunkResponse__Output[] = [];
-  const stream = client.getChunk(request as never);
-  const run = (async () => {
-    try {
-      for await (const m of stream as AsyncIterable<GetChunkResponse__Output>) messages.push(m);
-      return { code: status.OK, details: '' };
-    } catch (err) {
-      return ended(err as grpc.ServiceError);
-    }
-  })();
-  return { ...(await bounded('GetChunk', run)), messages };
-}
-
-function unary(k: Extract<GrpcCase, { kind: 'unary' }>): Promise<Ended & { response?: Record<string, unknown> }> {
-  const fn = (client[k.method] as (req: unknown, cb: (err: grpc.ServiceError | null, res?: Record<string, unknown>) => void) => unknown).bind(client);
-  return bounded(k.method, new Promise((resolve) => fn(k.method === 'healthCheck' ? {} : { chunkId: k.id }, (err, res) => resolve({ ...ended(err), ...(res ? { response: res } : {}) }))));
-}
-
-function raw(k: Extract<GrpcCase, { kind: 'raw' }>): Promise<Ended & { response?: Buffer }> {
-  return bounded(
-    `raw ${k.method}`,
-    new Promise<Ended & { response?: Buffer }>((resolve) => {
-      const fn = rawClient[k.method]!.bind(rawClient) as (...args: unknown[]) => grpc.ClientWritableStream<Buffer> | grpc.ClientReadableStream<Buffer>;
-      if (k.method === 'PutChunk') {
-        const call = fn((err: grpc.ServiceError | null, response?: Buffer) => resolve({ ...ended(err), ...(response ? { response } : {}) })) as grpc.ClientWritableStream<Buffer>;
-        call.on('error', () => undefined);
-        for (const m of k.messages) call.write(m);
-        call.end();
-      } else if (k.method === 'GetChunk') {
-        const call = fn(k.messages[0]) as grpc.ClientReadableStream<Buffer>;
-        call.on('data', () => undefined);
-        call.on('error', (err: grpc.ServiceError) => resolve(ended(err)));
-        call.on('end', () => resolve(ended(null)));
-      } else {
-        fn(k.messages[0], (err: grpc.ServiceError | null) => resolve(ended(err)));
-      }
-    }),
-  );
-}
-
-/** A gRPC request written as HTTP/2 by hand: the status from trailers (or headers), or the stream's reset code. */
-function h2(k: Extract<GrpcCase, { kind: 'h2' }>, withToken: boolean): Promise<Ended & { reset: number | null }> {
-  return bounded(
-    'HTTP/2',
-    new Promise((resolve) => {
-      const session = connect(`http://${node().address}`);
-      session.on('error', () => undefined);
-      const req = session.request({ ':method': 'POST', ':path': k.path, ...k.headers, ...(withToken ? { authorization: bearerValue(c.clusterToken) } : {}) });
-      let code: number | null = null;
-      let details = '';
-      const take = (h: Record<string, unknown>): void => {
-        if (h['grpc-status'] !== undefined) code = Number(h['grpc-status']);
-        if (h['grpc-message'] !== undefined) details = decodeURIComponent(String(h['grpc-message']));
-      };
-      req.on('response', take);
-      req.on('trailers', take);
-      req.on('data', () => undefined);
-      req.on('error', () => undefined);
-      req.on('close', () => {
-        const reset = req.rstCode && req.rstCode !== 0 ? req.rstCode : null;
-        session.close();
-        resolve({ code: code ?? -1, details, reset });
-      });
-      req.end(k.body);
-    }),
-  );
-}
 
 const codeName = (code: number): string => (code === -1 ? 'no-status' : (status[code] ?? String(code)));
 const problem = (outcome: string, text: string): CaseResult => ({ outcome, problem: text });
@@ -199,7 +87,7 @@ const stored = new Map<string, { content: Buffer; checksum: string }>(); // chun
 async function runCase(k: GrpcCase): Promise<CaseResult> {
   switch (k.kind) {
     case 'put': {
-      const r = await put(k);
+      const r = await put(client, k);
       const outcome = `put ${codeName(r.code)}`;
       if (r.code === status.OK) {
         stored.set(k.id, { content: k.content, checksum: r.response!.checksum });
@@ -213,7 +101,7 @@ async function runCase(k: GrpcCase): Promise<CaseResult> {
       return allowed ? { outcome, problem: null } : problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
     }
     case 'get': {
-      const r = await get(k);
+      const r = await get(client, k);
       const outcome = `get ${codeName(r.code)}`;
       if (!DOCUMENTED.has(r.code)) return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
       if (k.fixture === null) return { outcome, problem: null };
@@ -235,7 +123,7 @@ async function runCase(k: GrpcCase): Promise<CaseResult> {
       return { outcome, problem: null };
     }
     case 'unary': {
-      const r = await unary(k);
+      const r = await unary(client, k);
       const outcome = `${k.method} ${codeName(r.code)}`;
       if (!DOCUMENTED.has(r.code)) return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
       if (k.fixture !== null && r.code !== status.OK) return problem(outcome, `${k.method} of a fixture: ${codeName(r.code)} ${r.details}`);
@@ -244,7 +132,7 @@ async function runCase(k: GrpcCase): Promise<CaseResult> {
       return { outcome, problem: null };
     }
     case 'raw': {
-      const r = await raw(k);
+      const r = await raw(rawClient, k);
       const outcome = `raw ${codeName(r.code)}`;
       if (k.method === 'PutChunk' && r.code === status.OK) {
         // Bytes that happened to be a valid stream: what the node decoded is what it stored.
@@ -257,8 +145,7 @@ async function runCase(k: GrpcCase): Promise<CaseResult> {
       return problem(outcome, `status ${codeName(r.code)}: ${r.details}`);
     }
     default: {
-      const withToken = !k.path.endsWith('/Nope');
-      const r = await h2(k, withToken);
+      const r = await h2(node().address, k.path.endsWith('/Nope') ? null : c.clusterToken, k);
       const outcome = `h2 ${r.reset !== null ? `reset ${r.reset}` : codeName(r.code)}`;
       if (r.reset !== null || r.code === -1) return { outcome, problem: null }; // refused at the HTTP/2 level
       if (DOCUMENTED.has(r.code) || r.code === status.UNIMPLEMENTED || r.code === status.CANCELLED || (r.code === status.INTERNAL && LIBRARY_INTERNAL.test(r.details))) {

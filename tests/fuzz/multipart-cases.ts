@@ -71,9 +71,13 @@ function content(rng: Rng, maxFileBytes: number, boundary: string): Buffer {
   ]);
   const data = rng.bytes(size);
   if (rng.chance(0.2) && size > 100) {
-    // Almost the delimiter inside the data: CRLF, dashes, the boundary less its last character.
+    // Almost the delimiter inside the data: CRLF, dashes, the boundary less its last character
+    // (and a byte after it that is not that character, or it would be the delimiter).
     const near = Buffer.from(`\r\n--${boundary.slice(0, -1)}`, 'latin1');
-    near.copy(data, rng.int(size - near.length));
+    const at = rng.int(size - near.length);
+    near.copy(data, at);
+    const after = at + near.length;
+    if (data[after] === boundary.charCodeAt(boundary.length - 1)) data[after] = data[after]! ^ 1;
   }
   return data;
 }
