@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
+import { answerInFlight, closeAfter } from './answer-in-flight.js';
 import { isRefusedConnection, rawAnswer } from './connection-limit.js';
 import { endLingering } from './lingering-close.js';
 import { parserRefusal } from './parser-refusal.js';
@@ -42,6 +43,12 @@ export function createRestServer(app: Express, limits: ServerLimits): Server {
   });
   server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (answered.has(socket)) return; // the parser fails again on what follows; the first answer stands
+    const inFlight = answerInFlight(socket);
+    if (inFlight) {
+      answered.add(socket);
+      closeAfter(inFlight, socket, LINGER_MS);
+      return;
+    }
     const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
       socket.destroy();

@@ -16,6 +16,7 @@ import type { ObjectPayload } from './object-service.js';
 import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { isS3AuthError } from './auth/s3-auth-error.js';
 import { KeySecretUnreadable } from '../auth/access-keys.js';
+import { answerInFlight, closeAfter } from '../http/answer-in-flight.js';
 import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
@@ -73,8 +74,21 @@ function clientErrorOf(code: string | undefined): S3Error {
   return new S3Error(400, 'InvalidRequest', 'The request could not be parsed as HTTP/1.1.');
 }
 
+/** How long a connection closed after a refusal keeps reading what its client still sends. */
+const LINGER_MS = 2_000;
+
+/** Connections that close once their answer in flight is sent (the parser fails again on what follows). */
+const closing = new WeakSet<Duplex>();
+
 /** Answers a request the parser refused as S3 XML with a request id (Node's own answer has neither). */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = answerInFlight(socket);
+  if (inFlight) {
+    // The refused bytes follow a whole request still being answered: its answer goes first.
+    if (!closing.has(socket)) closeAfter(inFlight, socket, LINGER_MS);
+    closing.add(socket);
+    return;
+  }
   const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
     socket.destroy();
