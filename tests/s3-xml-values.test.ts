@@ -1,6 +1,7 @@
-// Values in S3 XML bodies that the store cannot keep (found by the S3 fuzz suite): U+0000 (which
-// PostgreSQL text and jsonb refuse; XML 1.0 does not allow it either) is MalformedXML and keys over
-// 1,024 bytes are refused as in a path, never sent to SQL to come back as InternalError.
+// Values in S3 XML bodies that the store cannot keep or use (found by the S3 fuzz suite): U+0000
+// (which PostgreSQL text and jsonb refuse; XML 1.0 does not allow it either) is MalformedXML, keys
+// over 1,024 bytes are refused as in a path, never sent to SQL to come back as InternalError, and a
+// CORS ExposeHeader must be a header name, since it goes out in a response header.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
@@ -48,4 +49,19 @@ test('PutBucketCors: U+0000 in a rule is MalformedXML, not InternalError, and th
   }
   const back = await s3.send({ method: 'GET', path: '/values', query: { cors: '' } });
   expect(xmlValue(back.text, 'AllowedOrigin')).toBe('https://a.example');
+});
+
+test('PutBucketCors: an ExposeHeader that is not a header name is InvalidRequest; it was stored and then broke every preflight and request from an allowed origin with a 500', async () => {
+  const rules = (expose: string): string =>
+    `<CORSConfiguration xmlns="${NS}"><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>${expose}</ExposeHeader></CORSRule></CORSConfiguration>`;
+  expect((await s3.send({ method: 'PUT', path: '/values', query: { cors: '' }, body: rules('ETag') })).status).toBe(200);
+  for (const bad of ['\u{1F600}', 'x-amz-request-id\u0085', 'a b', 'x:y', '']) {
+    const r = await s3.send({ method: 'PUT', path: '/values', query: { cors: '' }, body: rules(bad) });
+    expect({ status: r.status, code: xmlValue(r.text, 'Code') }, `${JSON.stringify(bad)}: ${r.text}`).toEqual({ status: 400, code: 'InvalidRequest' });
+  }
+  const preflight = await s3.send({ method: 'OPTIONS', path: '/values/x', key: null, headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } });
+  expect(preflight.status, preflight.text).toBe(200);
+  expect(preflight.headers['access-control-expose-headers']).toBe('ETag');
+  const get = await s3.send({ method: 'GET', path: '/values', query: { cors: '' }, headers: { origin: 'https://a.example' } });
+  expect(get.status, get.text).toBe(200);
 });
