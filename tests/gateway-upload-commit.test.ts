@@ -30,7 +30,7 @@ async function expectNothingStored(before: { files: number; chunks: number }, id
   expect([...ids].filter((id) => !idsBefore.has(id)), `${what}: chunk files`).toEqual([]);
 }
 
-test('a whole form whose Content-Length announced more, the client then gone: no answer, no file', async () => {
+test('a whole form whose Content-Length announced more, the client then gone: refused, no file', async () => {
   const before = await tableCounts(c.db.pool);
   const idsBefore = await fileIdsOnNodes(c);
   const { boundary, head, tail } = multipartFraming('short.bin', 'application/octet-stream');

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import { answerInFlight, closeAfter } from './answer-in-flight.js';
 import { isRefusedConnection, rawAnswer } from './connection-limit.js';
+import { answerHalfClosedClients } from './half-close.js';
 import { endLingering } from './lingering-close.js';
 import { parserRefusal } from './parser-refusal.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from './server-limits.js';
@@ -58,6 +59,7 @@ export function createRestServer(app: Express, limits: ServerLimits): Server {
     const r = parserRefusal(err.code, err.reason, err.rawPacket, limits);
     endLingering(socket, rawAnswer(r.status, r.reason, { 'Content-Type': 'application/json; charset=utf-8' }, jsonError(r.code, r.message)), LINGER_MS);
   });
+  answerHalfClosedClients(server);
   applyServerLimits(server, limits, () =>
     rawAnswer(
       503,

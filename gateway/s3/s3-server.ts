@@ -17,6 +17,7 @@ import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { isS3AuthError } from './auth/s3-auth-error.js';
 import { KeySecretUnreadable } from '../auth/access-keys.js';
 import { answerInFlight, closeAfter } from '../http/answer-in-flight.js';
+import { answerHalfClosedClients } from '../http/half-close.js';
 import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from '../http/server-limits.js';
 import type { UploadSlots } from '../http/upload-slots.js';
@@ -192,6 +193,7 @@ export function createS3Server(options: S3ServerOptions): Server {
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, true));
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(req, res, false));
   server.on('clientError', answerClientError);
+  answerHalfClosedClients(server);
   applyServerLimits(server, options.limits, () => {
     const e = s3Errors.serviceUnavailable('Reduce your request rate: this server is at its limit of open connections.');
     const requestId = newRequestId();

@@ -29,9 +29,12 @@ export interface SigningVariant {
   unsignedPayload?: boolean;
 }
 
-/** S3's query encoding (RFC 3986 unreserved characters kept). */
+/** S3's query encoding (RFC 3986 unreserved characters kept); a lone surrogate (left by a mutation) goes as U+FFFD. */
 export const encodeQueryPart = (s: string): string =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 export function queryString(query: Record<string, string>): string {
   return Object.entries(query)
