@@ -28,10 +28,10 @@ const settings = fuzzSettings(process.env, () => randomBytes(4).readUInt32BE());
 const RSS_ALLOWANCE = 150 * MiB;
 const CONCURRENCY = 8;
 /**
- * grpc-js leaves a PutChunk that is cancelled right after its messages were written (two or more,
- * in the same tick) open and silent on the node: no end, no RST_STREAM (a raw HTTP/2 reset is
- * handled at once). The node removes such a stream's temporary file after PUT_IDLE_TIMEOUT_MS,
- * shortened here so the suite can check that bound.
+ * A PutChunk that grpc-js cancels in the same tick as it wrote its messages (two or more) stays open
+ * and silent on the node, as seen from there: its temporary file remains (a stream reset by raw
+ * HTTP/2 at the same moment is removed at once). The node removes such a stream's temporary file
+ * after PUT_IDLE_TIMEOUT_MS, shortened here so the suite can check that bound.
  */
 const PUT_IDLE_TIMEOUT_MS = 3_000;
 const { status } = grpc;
