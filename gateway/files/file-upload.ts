@@ -149,13 +149,27 @@ export class FileUpload {
    * Afterwards, chunks that could not be written are queued for the healer.
    */
   async finish<T>(commit: (written: WrittenUpload) => Promise<T>): Promise<T> {
-    if (!this.writer) throw new Error('FileUpload.finish before open');
+    return this.commit(await this.complete(), commit);
+  }
+
+  /**
+   * Ends the chunk streams: once it resolves the nodes hold every chunk durably, and nothing is
+   * visible yet (cancel() still removes it all). For a caller that must look at the rest of its
+   * request before the file may become visible.
+   */
+  async complete(): Promise<WrittenUpload> {
+    if (!this.writer) throw new Error('FileUpload.complete before open');
     const written = await this.writer.finish();
     for (const c of written.chunks) {
       const nodeId = this.plan.get(c.chunkNumber);
       if (c.state === 'missing' && nodeId) this.registry.callFailed(nodeId, c.error);
     }
-    const result = await commit({ ...written, fileId: this.fileId });
+    return { ...written, fileId: this.fileId };
+  }
+
+  /** Makes a completed upload visible through `commit` (see finish). */
+  async commit<T>(written: WrittenUpload, commit: (written: WrittenUpload) => Promise<T>): Promise<T> {
+    const result = await commit(written);
     this.created = false; // committed: from here on the file is the caller's
     const missing = written.chunks.filter((c) => c.state === 'missing').map((c) => c.chunkNumber);
     if (missing.length > 0) this.heals.request(this.fileId, missing, 'degraded write');

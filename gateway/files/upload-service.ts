@@ -70,7 +70,7 @@ export class UploadService {
     const { bound, contentType: partContentType } = await this.inspectHead(req, boundary);
     const upload: FileUpload = this.files.begin(bound);
     try {
-      const file = await receiveSingleFile(req, this.maxFileSize, async (incoming: IncomingFile) => {
+      const { written, sha256 } = await receiveSingleFile(req, this.maxFileSize, async (incoming: IncomingFile) => {
         await upload.open({
           filename: checkFilename(incoming.filename),
           contentType: checkContentType(partContentType ?? incoming.contentType),
@@ -81,16 +81,19 @@ export class UploadService {
           hash.update(data as Buffer);
           await upload.write(data as Buffer);
         }
-        return upload.finish(async (written) => {
-          const done = await this.metadata.completeUpload(
-            written.fileId,
-            written.size,
-            hash.digest('hex'),
-            written.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
-          );
-          if (!done) throw unavailable('the upload was abandoned by the janitor before it completed; retry');
-          return done;
-        });
+        return { written: await upload.complete(), sha256: hash.digest('hex') };
+      });
+      // Only now is the whole body read and found right (no second file, the client still there,
+      // every byte its Content-Length announced): a request that fails leaves no visible file.
+      const file = await upload.commit(written, async (w) => {
+        const done = await this.metadata.completeUpload(
+          w.fileId,
+          w.size,
+          sha256,
+          w.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
+        );
+        if (!done) throw unavailable('the upload was abandoned by the janitor before it completed; retry');
+        return done;
       });
       return { file, chunks: await this.metadata.getChunks(file.id) };
     } catch (err) {

@@ -7,6 +7,7 @@ import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
 import { ApiError } from './api-error.js';
 import { logSafeUrl } from './log-safe-url.js';
 import { log } from '../../proto/log.js';
+import { ClientGone } from './response-sink.js';
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
 
@@ -20,9 +21,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
+/**
+ * Node destroys a request whose client went away (or was cut for idling) mid-body with ECONNRESET
+ * "aborted": the client's doing, not a dependency's (ECONNRESET alone would read as the database's).
+ */
+export function isClientAbort(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted';
+}
+
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof InvalidInput) return new ApiError(400, 'InvalidRequest', err.message);
+  // Nobody reads this answer; it only keeps a client's leaving out of the server failures.
+  if (isClientAbort(err) || err instanceof ClientGone) return new ApiError(400, 'ClientAborted', 'the client closed the connection mid-request');
   if (err instanceof NodeFailure || err instanceof StorageUnavailable) return new ApiError(503, 'StorageUnavailable', err.message);
   if (err instanceof Error && err.message.includes(POOL_WAIT_TIMEOUT)) {
     // The database answers, but every connection stayed busy for the whole wait: overload, not an outage.

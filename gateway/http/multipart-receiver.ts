@@ -20,8 +20,10 @@ export function entityTooLarge(maxFileSize: number): ApiError {
 
 /**
  * Calls `onFile` for the file part and resolves with its result once the whole body has been read,
- * so a problem later in the body (a second file) still fails the upload. On any failure the file
- * stream is destroyed, `onFile` is awaited (so it can clean up), and the promise rejects.
+ * so a problem later in the body (a second file, a client gone before its Content-Length is in)
+ * still fails the upload: `onFile` must leave the file invisible, for the caller to make visible
+ * once this resolves. On any failure the file stream is destroyed, `onFile` is awaited (so it can
+ * clean up), and the promise rejects.
  */
 export function receiveSingleFile<T>(
   req: IncomingMessage,
@@ -68,6 +70,12 @@ export function receiveSingleFile<T>(
     };
 
     parser.on('file', (name, stream, info) => {
+      // busboy still emits the parts of what it had in hand when the form failed: starting one
+      // now would store a file that no one cleans up (the failure has been answered already).
+      if (failure) {
+        stream.resume();
+        return;
+      }
       if (name !== FILE_FIELD) {
         stream.resume();
         fail(badRequest(`unexpected file in the field "${name}"; send the file in the field "${FILE_FIELD}"`));

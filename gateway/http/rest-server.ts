@@ -7,6 +7,8 @@ import type { Express } from 'express';
 import type { KeyPair } from '../../proto/tls-files.js';
 import { isRefusedConnection, rawAnswer } from './connection-limit.js';
 import { createHttpServer } from './http-server-factory.js';
+import { answerInFlight, closeAfter } from './answer-in-flight.js';
+import { answerHalfClosedClients } from './half-close.js';
 import { endLingering } from './lingering-close.js';
 import { parserRefusal } from './parser-refusal.js';
 import { applyServerLimits, limitedServerOptions, type ServerLimits } from './server-limits.js';
@@ -45,6 +47,12 @@ export function createRestServer(app: Express, limits: ServerLimits, tls?: KeyPa
   });
   server.on('clientError', (err: NodeJS.ErrnoException & { reason?: string; rawPacket?: Buffer }, socket: Duplex) => {
     if (answered.has(socket)) return; // the parser fails again on what follows; the first answer stands
+    const inFlight = answerInFlight(socket);
+    if (inFlight) {
+      answered.add(socket);
+      closeAfter(inFlight, socket, LINGER_MS);
+      return;
+    }
     const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
     if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
       socket.destroy();
@@ -54,6 +62,7 @@ export function createRestServer(app: Express, limits: ServerLimits, tls?: KeyPa
     const r = parserRefusal(err.code, err.reason, err.rawPacket, limits);
     endLingering(socket, rawAnswer(r.status, r.reason, { 'Content-Type': 'application/json; charset=utf-8' }, jsonError(r.code, r.message)), LINGER_MS);
   });
+  answerHalfClosedClients(server);
   applyServerLimits(server, limits, () =>
     rawAnswer(
       503,

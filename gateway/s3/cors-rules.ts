@@ -12,6 +12,8 @@ export interface CorsRule {
 }
 
 const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
+/** RFC 9110 token: a header name. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const MAX_RULES = 100;
 
 const texts = (value: unknown): string[] => (Array.isArray(value) ? value.map((v) => String(v).trim()) : []);
@@ -35,6 +37,10 @@ export function parseCorsConfiguration(doc: Record<string, unknown>): CorsRule[]
     }
     // Digits only: Number() alone would also take "", "1e3" and "0x10".
     if (maxAge !== null && !/^\d+$/.test(maxAge)) throw s3Errors.malformedXml();
+    // Expose headers go out as they are, in Access-Control-Expose-Headers: only header names can.
+    for (const h of rule.exposeHeaders) {
+      if (!HEADER_NAME.test(h)) throw s3Errors.invalidRequest(`ExposeHeader "${h.slice(0, 80)}" is not a header name.`);
+    }
     for (const [element, values] of [['AllowedOrigin', rule.allowedOrigins], ['AllowedHeader', rule.allowedHeaders]] as const) {
       for (const v of values) {
         if ((v.match(/\*/g) ?? []).length > 1) throw s3Errors.invalidRequest(`${element} "${v}" can not have more than one wildcard.`);

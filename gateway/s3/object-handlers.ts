@@ -13,6 +13,7 @@ import { OWNER, type S3Context } from './s3-context.js';
 import { S3Error, s3Errors } from './s3-error.js';
 import { isoDate, quoted, sendEmpty, sendXml } from './s3-response.js';
 import { parseXml, xmlText } from './s3-xml.js';
+import { checkStorableName } from './s3-address.js';
 import type { WriteConditions } from '../metadata/object-store.js';
 import { log } from '../../proto/log.js';
 
@@ -197,6 +198,8 @@ export async function deleteObjects(ctx: S3Context, deps: ObjectDeps): Promise<v
   for (const o of objects) {
     const key = xmlText(o.Key, 'Key');
     try {
+      // A key no object can have (U+0000, over 1,024 bytes) is refused as in a path, not sent to SQL.
+      checkStorableName(key, 'key');
       await deps.objects.deleteObject(bucket, key);
       deleted.push({ Key: key });
     } catch (err) {

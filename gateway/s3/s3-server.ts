@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ObjectStore } from '../metadata/object-store.js';
-import { toApiError } from '../http/error-handler.js';
+import { isClientAbort, toApiError } from '../http/error-handler.js';
 import { corsResponseHeaders, preflight, type CorsRule } from './cors-rules.js';
 import { parseS3Address } from './s3-address.js';
 import type { S3Context, S3Identity } from './s3-context.js';
@@ -16,6 +16,8 @@ import type { ObjectPayload } from './object-service.js';
 import type { ChecksumAlgorithm } from './checksums/checksum-algorithm.js';
 import { isS3AuthError } from './auth/s3-auth-error.js';
 import { KeySecretUnreadable } from '../auth/access-keys.js';
+import { answerInFlight, closeAfter } from '../http/answer-in-flight.js';
+import { answerHalfClosedClients } from '../http/half-close.js';
 import { isRefusedConnection, rawAnswer } from '../http/connection-limit.js';
 import { createHttpServer } from '../http/http-server-factory.js';
 import type { KeyPair } from '../../proto/tls-files.js';
@@ -61,7 +63,7 @@ const ROOT_OPERATIONS = new Set<S3Operation>(['CreateBucket', 'DeleteBucket']);
 function toS3Error(err: unknown): S3Error {
   if (err instanceof S3Error) return err;
   // The client's connection went away (or was cut for idling) while its body was read.
-  if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && err.message === 'aborted') return s3Errors.incompleteBody();
+  if (isClientAbort(err)) return s3Errors.incompleteBody();
   if (isS3AuthError(err)) return new S3Error(err.httpStatus, err.code, err.message, { fields: err.details });
   if (err instanceof KeySecretUnreadable) return new S3Error(500, 'InternalError', 'The secret of this access key cannot be read by this gateway (see its log).');
   const api = toApiError(err); // the same causes as the REST API: storage or database unavailable, ...
@@ -82,8 +84,21 @@ function clientErrorOf(code: string | undefined): S3Error {
   return new S3Error(400, 'InvalidRequest', 'The request could not be parsed as HTTP/1.1.');
 }
 
+/** How long a connection closed after a refusal keeps reading what its client still sends. */
+const LINGER_MS = 2_000;
+
+/** Connections that close once their answer in flight is sent (the parser fails again on what follows). */
+const closing = new WeakSet<Duplex>();
+
 /** Answers a request the parser refused as S3 XML with a request id (Node's own answer has neither). */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = answerInFlight(socket);
+  if (inFlight) {
+    // The refused bytes follow a whole request still being answered: its answer goes first.
+    if (!closing.has(socket)) closeAfter(inFlight, socket, LINGER_MS);
+    closing.add(socket);
+    return;
+  }
   const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (!socket.writable || err.code === 'ECONNRESET' || response?.headersSent) {
     socket.destroy();
@@ -205,6 +220,7 @@ export function createS3Server(options: S3ServerOptions): Server {
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, true));
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => serve(req, res, false));
   server.on('clientError', answerClientError);
+  answerHalfClosedClients(server);
   applyServerLimits(server, options.limits, () => {
     const e = s3Errors.serviceUnavailable('Reduce your request rate: this server is at its limit of open connections.');
     const requestId = newRequestId();

@@ -38,8 +38,16 @@ export function errorDocument(err: S3Error, resource: string, requestId: string)
   );
 }
 
+/**
+ * Characters XML 1.0 does not allow anywhere in a document (the parser lets them through): C0
+ * controls but tab, CR and LF, U+FFFE, U+FFFF and unpaired surrogates. U+0000 among them would
+ * reach PostgreSQL, whose text and jsonb cannot hold it (an InternalError), so S3's MalformedXML.
+ */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Parses a request body; whitespace-only text between elements is dropped, values stay as sent. */
 export function parseXml(text: string, root: string): Record<string, unknown> {
+  if (NOT_XML_CHAR.test(text)) throw s3Errors.malformedXml();
   let doc: Record<string, unknown>;
   try {
     doc = parser.parse(text, true) as Record<string, unknown>;

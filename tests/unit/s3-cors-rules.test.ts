@@ -77,6 +77,14 @@ describe('PutBucketCors parsing', () => {
     expect(header.code).toBe('InvalidRequest');
   });
 
+  test('an ExposeHeader that is not a header name: InvalidRequest (it went into a response header, a 500 on every preflight; found by the S3 fuzz suite)', () => {
+    for (const bad of ['\u{1F600}', 'x-amz-request-id\u0085', 'a b', 'x:y', '']) {
+      const err = s3ErrorOf(() => parse(`<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>${bad}</ExposeHeader></CORSRule>`));
+      expect(err.code, JSON.stringify(bad)).toBe('InvalidRequest');
+    }
+    expect(parse('<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader> x-amz-meta-Custom_1 </ExposeHeader></CORSRule>')[0]!.exposeHeaders).toEqual(['x-amz-meta-Custom_1']);
+  });
+
   test('MaxAgeSeconds must be a non-negative integer', () => {
     const withMaxAge = (v: string) => parse(`<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>${v}</MaxAgeSeconds></CORSRule>`);
     expect(withMaxAge('0')[0]!.maxAgeSeconds).toBe(0);

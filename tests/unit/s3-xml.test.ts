@@ -86,6 +86,16 @@ describe('parsing', () => {
       expect(err.code, text).toBe('MalformedXML');
     }
   });
+
+  test('characters XML 1.0 does not allow are MalformedXML: U+0000 reached PostgreSQL as an InternalError (found by the S3 fuzz suite)', () => {
+    for (const c of ['\u0000', '\u0001', '\u0008', '\u000B', '\u000C', '\u001F', '\uFFFE', '\uFFFF', '\uD800', '\uDFFF']) {
+      const err = s3ErrorOf(() => parseXml(`<Delete><Object><Key>a${c}b</Key></Object></Delete>`, 'Delete'));
+      expect(err.code, JSON.stringify(c)).toBe('MalformedXML');
+    }
+    // Allowed: tab, CR, LF, the rest of the BMP, paired surrogates.
+    expect(key('a\tb')).toBe('a\tb');
+    expect(key('\u00e9\ud83d\ude00\uFFFD')).toBe('\u00e9\ud83d\ude00\uFFFD');
+  });
 });
 
 describe('xmlText', () => {
