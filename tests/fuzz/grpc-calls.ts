@@ -5,7 +5,7 @@
 import { connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { bearerValue } from '../../proto/cluster-token.js';
-import { clusterTokenInterceptor, storageProto, type StorageServiceClient } from '../../proto/storage-proto.js';
+import { callMetadataInterceptor, storageProto, type StorageServiceClient } from '../../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
 import type { GrpcCase } from './grpc-cases.js';
@@ -38,7 +38,7 @@ export function rawStorageClient(address: string, clusterToken: string): RawStor
   const service = storageProto().StorageService.service;
   const identity = Object.fromEntries(Object.entries(service).map(([name, def]) => [name, { ...def, requestSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b }]));
   const Raw = grpc.makeGenericClientConstructor(identity as unknown as grpc.ServiceDefinition, 'RawStorageService');
-  return new Raw(address, grpc.credentials.createInsecure(), { interceptors: [clusterTokenInterceptor(clusterToken)] }) as RawStorageClient;
+  return new Raw(address, grpc.credentials.createInsecure(), { interceptors: [callMetadataInterceptor(clusterToken)] }) as RawStorageClient;
 }
 
 export async function put(client: StorageServiceClient, k: Extract<GrpcCase, { kind: 'put' }>): Promise<Ended & { response?: PutChunkResponse__Output }> {

@@ -42,8 +42,8 @@ interface Case {
 async function randomCase(random: () => number, index: number): Promise<Case> {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const text = (pieces: readonly string[], max: number) => Array.from({ length: Math.floor(random() * max) }, () => pick(pieces)).join('');
-  const accessKeyId = `AK${Array.from({ length: 18 }, () => pick(ALNUM.toUpperCase())).join('')}`;
-  const secret = Array.from({ length: 40 }, () => pick(`${ALNUM}/+`)).join('');
+  const accessKeyId = `AK${Array.from({ length: 18 }, () => pick([...ALNUM.toUpperCase()])).join('')}`;
+  const secret = Array.from({ length: 40 }, () => pick([...`${ALNUM}/+`])).join('');
   const region = pick(['us-east-1', 'eu-west-3', 'garage', 'local']);
   const signingDate = new Date(Date.UTC(2025, 0, 1) + Math.floor(random() * 365 * 86_400_000));
   const presigned = index % 2 === 1;
