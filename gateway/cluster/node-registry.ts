@@ -27,6 +27,11 @@ export interface RegistryOptions {
   credentials?: ChannelCredentials;
 }
 
+/** The share of a node's disk in use, as it last reported (null before it has). */
+export function diskFill(n: Pick<NodeState, 'totalSpace' | 'availableSpace'>): number | null {
+  return n.totalSpace ? (n.totalSpace - (n.availableSpace ?? 0)) / n.totalSpace : null;
+}
+
 export interface NodeState {
   id: number;
   address: string;

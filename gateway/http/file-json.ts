@@ -2,7 +2,7 @@
 import type { TokenInfo } from '../auth/api-tokens.js';
 import type { ChunkRow, FileRow } from '../metadata/metadata.js';
 import type { KeyInfo } from '../auth/access-keys.js';
-import type { NodeState } from '../cluster/node-registry.js';
+import { diskFill, type NodeState } from '../cluster/node-registry.js';
 
 export function fileJson(f: FileRow) {
   return {
@@ -35,7 +35,7 @@ export function chunkJson(c: ChunkRow, k: number) {
 }
 
 export function nodeJson(n: NodeState) {
-  const fill = n.totalSpace ? (n.totalSpace - (n.availableSpace ?? 0)) / n.totalSpace : null;
+  const fill = diskFill(n);
   return {
     id: n.id,
     address: n.address,

@@ -3,7 +3,8 @@
 // skipped when the pool is busy). Runs on a timer that does not keep the process alive.
 import { httpTotals } from '../metrics/http-metrics.js';
 import { nodeCallTotals } from '../metrics/node-metrics.js';
-import type { NodeRegistry } from '../cluster/node-registry.js';
+import { diskFill, type NodeRegistry } from '../cluster/node-registry.js';
+import { round3 } from './round.js';
 import { queueLengths } from '../metadata/queue-lengths.js';
 import type pg from 'pg';
 import { History } from './history.js';
@@ -46,7 +47,7 @@ export class HistorySampler {
         return {
           id: n.id,
           address: n.address,
-          fill: n.totalSpace ? Math.round(((n.totalSpace - (n.availableSpace ?? 0)) / n.totalSpace) * 1000) / 1000 : null,
+          fill: round3(diskFill(n)),
           latencyMs: calls > 0 ? Math.round(((now!.seconds - before!.seconds) / calls) * 10_000) / 10 : null,
         };
       });

@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { Healer } from '../cluster/healer.js';
 import type { Janitor } from '../cluster/janitor.js';
-import type { NodeRegistry } from '../cluster/node-registry.js';
+import { diskFill, type NodeRegistry } from '../cluster/node-registry.js';
+import { round3 } from './round.js';
 import type { ConsistencyStore } from '../metadata/consistency-store.js';
 import type { Metadata } from '../metadata/metadata.js';
 import type { RepairStore } from '../metadata/repair-store.js';
@@ -67,7 +68,7 @@ export async function systemStatus(s: StatusSources) {
       status: n.status,
       breaker: s.registry.isAvailable(n.id) ? 'closed' : 'open',
       draining: n.draining,
-      disk_fill: n.totalSpace ? Math.round(((n.totalSpace - (n.availableSpace ?? 0)) / n.totalSpace) * 1000) / 1000 : null,
+      disk_fill: round3(diskFill(n)),
       chunks: held.get(n.id)?.chunks ?? null,
       chunk_bytes: held.get(n.id)?.bytes ?? null,
       last_seen_at: n.lastSeenAt?.toISOString() ?? null,
