@@ -4,8 +4,11 @@ import { ConfigError, loadGatewayConfig } from './config.js';
 import { startGateway } from './gateway-server.js';
 import { hostname } from 'node:os';
 import { initLog, log } from '../proto/log.js';
+import { limitCallReadAhead } from '../proto/call-read-ahead.js';
 
 async function main(): Promise<void> {
+  // Chunks stream in one message ahead of the client's download (see call-read-ahead.ts).
+  limitCallReadAhead();
   let config;
   try {
     config = loadGatewayConfig();

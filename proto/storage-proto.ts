@@ -121,15 +121,3 @@ export function createEncodingStorageClient(
   const client = new passThroughClient(address, credentials, clientOptions(options, clusterToken));
   return client as unknown as StorageServiceClient;
 }
-
-/**
- * grpc-js call streams are object-mode streams, so by default they queue up to 16 received
- * messages: 16 MiB at 1 MiB per message, 256 MiB at the 16 MiB callers may send. Lowering the
- * read-ahead keeps memory bounded per call; the sender then waits on HTTP/2 flow control.
- * Node has no public setter for one stream's high-water mark, hence the internal field (if it is
- * missing in another Node version, the stream keeps its default).
- */
-export function limitReadAhead(stream: object, messages: number): void {
-  const state = (stream as { _readableState?: { highWaterMark: number } })._readableState;
-  if (state) state.highWaterMark = messages;
-}

@@ -4,8 +4,11 @@ import { Announcer } from './announcer.js';
 import { bindWarning, ConfigError, loadNodeConfig } from './config.js';
 import { startStorageServer } from './storage-server.js';
 import { initLog, log } from '../proto/log.js';
+import { limitCallReadAhead } from '../proto/call-read-ahead.js';
 
 async function main(): Promise<void> {
+  // PutChunk takes one message ahead of the disk (see call-read-ahead.ts).
+  limitCallReadAhead();
   let config;
   try {
     config = loadNodeConfig();

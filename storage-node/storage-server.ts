@@ -37,9 +37,10 @@ const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
 const MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
- * grpc-js has this setting for clients ('grpc-node.flow_control_window') but not for servers, so
- * reach its HTTP/2 servers (a private field) and widen the window of every new session. Without
- * that field (another grpc-js version) the node works as before, only slower to receive.
+ * grpc-js has this setting for clients ('grpc-node.flow_control_window') but not for servers (grpc-node
+ * pull request #3058 adds it; not released in 1.14), so reach its HTTP/2 servers (a private field)
+ * and widen the window of every new session. Without that field (another grpc-js version) the node
+ * works as before, only slower to receive. Once the option exists, pass it in GRPC_OPTIONS instead.
  */
 function widenReceiveWindow(server: grpc.Server): void {
   const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;

@@ -1,6 +1,6 @@
 // The gRPC handlers: each one translates a call into ChunkStore operations and back.
 import { once } from 'node:events';
-import { limitReadAhead, type StorageServiceHandlers } from '../proto/storage-proto.js';
+import type { StorageServiceHandlers } from '../proto/storage-proto.js';
 import type { PutChunkRequest__Output } from '../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse } from '../proto/generated/storage/PutChunkResponse.js';
 import { ChunkError, toGrpcError } from './chunk-errors.js';
@@ -25,9 +25,6 @@ function whenCancelled(call: { cancelled: boolean; on(event: 'cancelled', fn: ()
 function failStream(call: { emit(event: 'error', err: unknown): boolean }, err: unknown): void {
   call.emit('error', toGrpcError(err));
 }
-
-/** PutChunk reads one message ahead (one more is being written to disk meanwhile). */
-const READ_AHEAD_MESSAGES = 1;
 
 /**
  * GetChunk keeps at most this many messages handed to gRPC and not yet taken by HTTP/2 flow
@@ -54,7 +51,6 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
       let writer: ChunkWriter | undefined;
       let checksum: string | undefined;
       let cancelled = false;
-      limitReadAhead(call, READ_AHEAD_MESSAGES);
       // A cancelled stream must throw out of the read loop below, so its temp file is removed.
       void whenCancelled(call).then(() => {
         cancelled = true;

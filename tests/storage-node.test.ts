@@ -11,8 +11,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { freePort } from './bench/bench-support.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { createStorageClient, limitReadAhead, type StorageServiceClient } from '../proto/storage-proto.js';
+import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
+import { callReadAhead, limitCallReadAhead } from '../proto/call-read-ahead.js';
 import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
 import {
   MiB,
@@ -330,8 +331,13 @@ describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
       // rchar counts every byte the node reads, from the chunk file (page cache or not) and from
       // sockets; while its caller is paused the node receives almost nothing on the socket.
       const readBefore = await bytesRead(pid);
+      // The caller's own queue of received messages: 1 instead of 16, as the gateway's (set for
+      // this one stream: the default is read when a stream is made).
+      const defaultReadAhead = callReadAhead();
+      limitCallReadAhead(1);
       const call = client.getChunk({ chunkId: 'slow-reader', withBlockChecksums });
-      limitReadAhead(call, 1); // the caller's own queue of received messages: 1 instead of 16
+      limitCallReadAhead(defaultReadAhead);
+      expect(call.readableHighWaterMark).toBe(1);
       const readHash = createHash('sha256');
       let received = 0;
       const [first] = (await once(call, 'data')) as [{ data: Buffer }];

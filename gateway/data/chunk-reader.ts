@@ -5,7 +5,6 @@
 import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type { GetChunkResponse__Output } from '../../proto/generated/storage/GetChunkResponse.js';
 import { firstBadBlock } from '../../proto/block-checksums.js';
-import { limitReadAhead } from '../../proto/storage-proto.js';
 import type { NodeClient } from '../cluster/node-client.js';
 
 export type ReadFault = 'unavailable' | 'stalled' | 'corrupt' | 'refused';
@@ -19,9 +18,6 @@ export class ChunkReadError extends Error {
     super(message);
   }
 }
-
-/** Messages (of up to 1 MiB) received ahead of the reader; HTTP/2 flow control holds back the rest. */
-const READ_AHEAD_MESSAGES = 1;
 
 export class ChunkReader {
   private readonly call: ClientReadableStream<GetChunkResponse__Output>;
@@ -44,7 +40,6 @@ export class ChunkReader {
     this.position = offset;
     this.end = offset + length;
     this.call = node.getBlocks(chunkId, offset, length);
-    limitReadAhead(this.call, READ_AHEAD_MESSAGES);
     const notify = (): void => {
       const w = this.wake;
       this.wake = null;
