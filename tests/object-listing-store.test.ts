@@ -68,6 +68,20 @@ describe('byte order and what is listed', () => {
     expect(rows).toEqual([{ key: 'é', size: 2, etag: md5, lastModified: COMPLETED_AT }]);
   });
 
+  test('a completion time with microseconds lists as the Date pg reads from the row (milliseconds cut, not rounded), also in the skip walk', async () => {
+    await db.pool.query(`UPDATE files SET completed_at = '2026-12-01 12:00:00.123999+00' WHERE bucket_id = $1 AND object_key = 'z'`, [bucket]);
+    try {
+      const stored = (await db.pool.query<{ at: Date }>(`SELECT completed_at AS at FROM files WHERE bucket_id = $1 AND object_key = 'z'`, [bucket])).rows[0]!.at;
+      const plain = await keysAfter(db.pool, bucket, { prefix: 'z', after: null, from: null, limit: 10, delimiter: null });
+      const walked = await keysAfter(db.pool, bucket, { prefix: 'z', after: null, from: null, limit: 10, delimiter: '/' });
+      expect(stored.toISOString()).toBe('2026-12-01T12:00:00.123Z');
+      expect(plain.map((r) => r.lastModified.toISOString())).toEqual([stored.toISOString()]);
+      expect(walked.map((r) => r.lastModified.toISOString())).toEqual([stored.toISOString()]);
+    } finally {
+      await db.pool.query(`UPDATE files SET completed_at = $2 WHERE bucket_id = $1 AND object_key = 'z'`, [bucket, COMPLETED_AT]);
+    }
+  });
+
   test('bounds: after is exclusive, from inclusive, the prefix bounds both ends; NUL cannot match', async () => {
     expect(await sql({ after: 'a/b' })).toEqual(sortedKeys(keys).filter((k) => byteCompare(k, 'a/b') > 0));
     expect(await sql({ from: 'a/b', limit: 2 })).toEqual(['a/b', 'a/b/c']);

@@ -26,7 +26,10 @@ function lowerBound(range: KeyRange): Bound | null {
   return best!.key === '' && best!.inclusive ? null : best;
 }
 
-const SELECTED = `f.object_key, f.size, COALESCE(f.etag, f.checksum) AS etag, f.completed_at`;
+// The time as epoch milliseconds (what a Date holds): parsing PostgreSQL's timestamp text took
+// about half a millisecond of a 1,000-key page.
+const SELECTED = `f.object_key, f.size, COALESCE(f.etag, f.checksum) AS etag,
+  floor(extract(epoch FROM f.completed_at) * 1000)::float8 AS completed_ms`;
 // The predicate of files_object_key_idx, written as in the index so the planner can use it.
 const LISTED = `f.bucket_id = $1 AND f.status = 'completed' AND f.object_key IS NOT NULL`;
 
@@ -34,7 +37,7 @@ interface Row {
   object_key: string;
   size: string | number;
   etag: string;
-  completed_at: Date;
+  completed_ms: number;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number,
     sql = skipScan(params, where, range.prefix, range.delimiter!, skipTo, range.limit, upper !== null);
   }
   const result = await pool.query<Row>(sql, params);
-  return result.rows.map((r) => ({ key: r.object_key, size: Number(r.size), etag: r.etag, lastModified: r.completed_at }));
+  return result.rows.map((r) => ({ key: r.object_key, size: Number(r.size), etag: r.etag, lastModified: new Date(r.completed_ms) }));
 }
 
 // A recursive walk: each step takes the first key after the previous one, or, when the previous
@@ -87,11 +90,11 @@ function skipScan(params: unknown[], where: string[], prefix: string, delimiter:
   return `WITH RECURSIVE walk AS (
       (SELECT ${SELECTED}, 1 AS n FROM files f WHERE ${where.join(' AND ')} ORDER BY f.object_key LIMIT 1)
       UNION ALL
-      SELECT nx.object_key, nx.size, nx.etag, nx.completed_at, w.n + 1
+      SELECT nx.object_key, nx.size, nx.etag, nx.completed_ms, w.n + 1
       FROM walk w CROSS JOIN LATERAL (
         SELECT ${SELECTED} FROM files f
         WHERE ${LISTED} AND f.object_key >= ${next}${upper}
         ORDER BY f.object_key LIMIT 1) nx
       WHERE w.n < ${lim})
-    SELECT object_key, size, etag, completed_at FROM walk`;
+    SELECT object_key, size, etag, completed_ms FROM walk`;
 }

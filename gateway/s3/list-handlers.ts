@@ -29,7 +29,7 @@ export async function listObjectsHandler(ctx: S3Context, deps: { store: ObjectSt
     throw err;
   }
   const result = await listObjects((range) => keysAfter(deps.pool, bucket.id, range), request);
-  const text = renderListBucketResult(bucket.name, result, { id: OWNER.ID, displayName: OWNER.DisplayName });
-  ctx.res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(text) });
-  ctx.res.end(text);
+  const xml = renderListBucketResult(bucket.name, result, { id: OWNER.ID, displayName: OWNER.DisplayName });
+  ctx.res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': xml.length });
+  ctx.res.end(xml);
 }

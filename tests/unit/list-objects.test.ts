@@ -248,7 +248,7 @@ describe('ListBucketResult XML', () => {
 
   async function render(version: 1 | 2, query: Record<string, string>): Promise<string> {
     const { source } = memorySource(keys, false);
-    return renderListBucketResult('bkt', await listObjects(source, parseListObjectsRequest(version, query)), owner);
+    return renderListBucketResult('bkt', await listObjects(source, parseListObjectsRequest(version, query)), owner).toString('utf8');
   }
 
   test('v2: elements, escaping, dates with milliseconds, quoted ETags, owner only when fetched', async () => {
@@ -271,6 +271,23 @@ describe('ListBucketResult XML', () => {
     expect(next).toContain('<Key>tab\tcr&#xD;&#x1;é😀~*</Key>');
     expect(next).toContain('<Owner><ID>owner-id</ID><DisplayName>owner &amp; co</DisplayName></Owner>');
     expect(next).not.toContain('NextContinuationToken');
+  });
+
+  test('a page larger than the first buffer (1,000 keys of 1,024 characters, multi-byte): every key once, in order, bytes intact', async () => {
+    const big = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}/${'é😀<'.repeat(255)}x`.slice(0, 1024)).sort(compareKeys);
+    const { source } = memorySource(big, false);
+    for (const encodingType of [undefined, 'url']) {
+      const query: Record<string, string> = { 'max-keys': '1000', ...(encodingType ? { 'encoding-type': encodingType } : {}) };
+      const bytes = renderListBucketResult('bkt', await listObjects(source, parseListObjectsRequest(2, query)), owner);
+      expect(bytes.length).toBeGreaterThan(1024 * 1024); // past the first 64 KiB many times over
+      const xml = bytes.toString('utf8');
+      expect(Buffer.from(xml, 'utf8').equals(bytes)).toBe(true); // valid UTF-8 throughout
+      const listed = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) =>
+        encodingType ? decodeURIComponent(m[1]!.replace(/\+/g, ' ')) : m[1]!.replace(/&lt;/g, '<'),
+      );
+      expect(listed).toEqual(big);
+      expect(xml.endsWith('</Contents></ListBucketResult>')).toBe(true);
+    }
   });
 
   test('encoding-type=url encodes keys, prefixes, delimiter and start-after, not the token', async () => {
