@@ -12,16 +12,28 @@ import { HEAP_FLAGS } from '../../scripts/heap-flags.js';
 import { SupervisedProcess } from '../../scripts/supervised-process.js';
 
 const NODE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'storage-node', 'main.js');
-/** A node's ready line as the cluster logs it: `[name] storage-node <id> listening on <host>:<port> data=<dir>`. */
-const STARTED = /^\[([^\]]+)\] storage-node (\S+) listening on ([^\s:]+):(\d+) data=(.+)$/;
-const GATEWAY_SEES_NODES_MS = 60_000;
+/**
+ * A node's ready line as the cluster shows it: `[name] [time] INFO: storage-node <id> listening on
+ * <host>:<port> data=<dir> metrics=<url>` (the launcher's readable form of the node's JSON log line;
+ * the time, the level and the metrics URL are optional). The data folder must have no spaces.
+ */
+const STARTED = /^\[([^\]]+)\] (?:\[[^\]]*\] [A-Z]+: )?storage-node (\S+) listening on ([^\s:]+):(\d+) data=(\S+)/;
 
-interface NodeIdentity {
+export interface NodeIdentity {
+  /** The launcher's name of the process, e.g. node-3. */
+  name: string;
   nodeId: string;
   host: string;
   port: number;
   dataDir: string;
 }
+
+/** What a node's start line says of it, or null for any other line. */
+export function parseNodeStartLine(line: string): NodeIdentity | null {
+  const m = STARTED.exec(line);
+  return m ? { name: m[1]!, nodeId: m[2]!, host: m[3]!, port: Number(m[4]), dataDir: m[5]! } : null;
+}
+const GATEWAY_SEES_NODES_MS = 60_000;
 
 interface NodeJson {
   address: string;
@@ -45,8 +57,8 @@ export class NodeOutages {
 
   /** Feed every line the cluster logs through this. */
   observe(line: string): void {
-    const m = STARTED.exec(line);
-    if (m) this.#identities.set(m[1]!, { nodeId: m[2]!, host: m[3]!, port: Number(m[4]), dataDir: m[5]! });
+    const node = parseNodeStartLine(line);
+    if (node) this.#identities.set(node.name, node);
   }
 
   #child(index: number): ChildProcess {
