@@ -1,5 +1,5 @@
 // How many received gRPC messages a call stream queues ahead of the code that reads it.
-import { getDefaultHighWaterMark, setDefaultHighWaterMark } from 'node:stream';
+import { setDefaultHighWaterMark } from 'node:stream';
 
 /**
  * One message (1 MiB from the gateway, up to 16 MiB from other callers) waits in a call stream;
@@ -17,9 +17,4 @@ export const CALL_READ_AHEAD_MESSAGES = 1;
  */
 export function limitCallReadAhead(messages = CALL_READ_AHEAD_MESSAGES): void {
   setDefaultHighWaterMark(true, messages);
-}
-
-/** The read-ahead call streams of this process get, in messages. */
-export function callReadAhead(): number {
-  return getDefaultHighWaterMark(true);
 }

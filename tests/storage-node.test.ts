@@ -13,7 +13,8 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
-import { callReadAhead, limitCallReadAhead } from '../proto/call-read-ahead.js';
+import { getDefaultHighWaterMark } from 'node:stream';
+import { limitCallReadAhead } from '../proto/call-read-ahead.js';
 import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
 import {
   MiB,
@@ -333,7 +334,7 @@ describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
       const readBefore = await bytesRead(pid);
       // The caller's own queue of received messages: 1 instead of 16, as the gateway's (set for
       // this one stream: the default is read when a stream is made).
-      const defaultReadAhead = callReadAhead();
+      const defaultReadAhead = getDefaultHighWaterMark(true);
       limitCallReadAhead(1);
       const call = client.getChunk({ chunkId: 'slow-reader', withBlockChecksums });
       limitCallReadAhead(defaultReadAhead);

@@ -91,7 +91,7 @@ export function renderListBucketResult(bucket: string, result: ListObjectsResult
         `<ETag>&quot;${xmlText(o.etag)}&quot;</ETag><Size>${o.size}</Size>${ownerXml}<StorageClass>STANDARD</StorageClass></Contents>`,
     );
   }
-  for (const p of result.commonPrefixes) doc.append(`<CommonPrefixes><Prefix>${xmlText(name(p))}</Prefix></CommonPrefixes>`);
+  for (const p of result.commonPrefixes) doc.append(`<CommonPrefixes>${element('Prefix', name(p))}</CommonPrefixes>`);
   doc.append('</ListBucketResult>');
   return doc.bytes();
 }
