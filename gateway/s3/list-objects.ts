@@ -24,6 +24,7 @@ export interface ObjectEntry {
  * With `delimiter` set (non-empty), the source may leave out any key whose common prefix (the key
  * up to and including the first `delimiter` after `prefix`) is that of the key before it in the
  * same answer; the listing does not need them. A source that cannot skip them returns every key.
+ * It may also return a key that has a common prefix as a RolledUpKey, without its metadata.
  * The listing sets it only once a batch has ended inside a common prefix: skipping costs the
  * database a probe per key, reading on costs less while keys do not share prefixes.
  */
@@ -35,7 +36,16 @@ export interface KeyRange {
   delimiter: string | null;
 }
 
-export type KeySource<T extends { key: string } = ObjectEntry> = (range: KeyRange) => Promise<T[]>;
+/**
+ * A key that a source asked with `delimiter` read only far enough to see that it rolls up into a
+ * common prefix (the listing needs its name, not its size or ETag).
+ */
+export interface RolledUpKey {
+  key: string;
+  rolledUp: true;
+}
+
+export type KeySource<T extends { key: string } = ObjectEntry> = (range: KeyRange) => Promise<(T | RolledUpKey)[]>;
 
 export interface PageRequest {
   prefix: string;
@@ -100,6 +110,8 @@ export async function listPage<T extends { key: string }>(source: KeySource<T>, 
         page.commonPrefixes.push(group);
         lastPrefix = group;
         page.lastEntry = group;
+      } else if ('rolledUp' in row) {
+        throw new Error(`listing source: the key ${JSON.stringify(row.key)} came without its row but rolls up into no common prefix`);
       } else {
         page.contents.push(row);
         page.lastEntry = row.key;

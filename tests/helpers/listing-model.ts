@@ -2,7 +2,7 @@
 // COLLATE "C" orders text), and an in-memory key source that honours the KeyRange contract. Both
 // work on bytes, independently of gateway/s3/key-order.ts, which they check.
 import { expect } from 'vitest';
-import { listObjects, type KeyRange, type KeySource, type ObjectEntry } from '../../gateway/s3/list-objects.js';
+import { listObjects, type KeyRange, type KeySource, type ObjectEntry, type RolledUpKey } from '../../gateway/s3/list-objects.js';
 import { parseListObjectsRequest } from '../../gateway/s3/list-objects-request.js';
 
 export type ModelEntry = { kind: 'key' | 'prefix'; name: string };
@@ -52,7 +52,8 @@ export const entryOf = (key: string): ObjectEntry => ({
 
 /**
  * An in-memory source over `keys`. With `collapse`, it leaves out keys that share the common
- * prefix of the key before them, as a database skip scan does; without, it returns every key.
+ * prefix of the key before them and gives the names only of the keys that roll up, as the database
+ * skip walk does; without, it returns every key with its entry.
  */
 export function memorySource(keys: string[], collapse: boolean): { source: KeySource; queries: () => number; ranges: KeyRange[] } {
   const sorted = sortedKeys(keys).map((key) => ({ key, bytes: utf8(key) }));
@@ -63,7 +64,7 @@ export function memorySource(keys: string[], collapse: boolean): { source: KeySo
     const after = range.after === null ? null : utf8(range.after);
     const from = range.from === null ? null : utf8(range.from);
     const d = utf8(range.delimiter ?? '');
-    const out: ObjectEntry[] = [];
+    const out: (ObjectEntry | RolledUpKey)[] = [];
     let lastGroup: string | null = null;
     // The first key in range by binary search (every condition holds from some index on), then on
     // while the keys start with the prefix.
@@ -82,7 +83,7 @@ export function memorySource(keys: string[], collapse: boolean): { source: KeySo
       const group = collapse ? groupOf(bytes, p, d) : null;
       if (group !== null && group === lastGroup) continue;
       lastGroup = group;
-      out.push(entryOf(key));
+      out.push(group === null ? entryOf(key) : { key, rolledUp: true }); // as the SQL walk: no row for a key that rolls up
     }
     return out;
   };

@@ -171,6 +171,11 @@ describe('queries per page', () => {
     expect(ranges[0]!.limit).toBe(1001);
   });
 
+  test('a source that gives a key without its row where the key rolls up into no common prefix is refused, not listed', async () => {
+    const source: KeySource = async () => [{ key: 'plain', rolledUp: true }];
+    await expect(listPage(source, { prefix: '', delimiter: '/', maxKeys: 10, after: null })).rejects.toThrow(/"plain" came without its row/);
+  });
+
   test('jumps go past the whole prefix in one step', async () => {
     const { source, ranges } = memorySource(keys, false);
     const page = await listPage(source, { prefix: '', delimiter: '/', maxKeys: 4, after: null });
