@@ -4,6 +4,7 @@ import { NodeFailure } from '../cluster/node-client.js';
 import { InvalidInput, quoted } from './request-parsing.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { POOL_WAIT_TIMEOUT } from '../metadata/metadata.js';
+import { isQueryDeadline } from '../metadata/query-deadline.js';
 import { ApiError } from './api-error.js';
 import { logSafeUrl } from './log-safe-url.js';
 import { log } from '../../proto/log.js';
@@ -17,7 +18,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return (
     DB_DOWN_CODES.has(code) ||
     code.startsWith('08') ||
-    /Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(err.message)
+    isQueryDeadline(err) ||
+    /Connection terminated|connect ECONNREFUSED/i.test(err.message)
   );
 }
 

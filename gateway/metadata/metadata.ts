@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { isBrokenConnection, isTransientTransactionError, READ_RETRY_DELAYS_MS, TRANSACTION_RETRY_DELAYS_MS, withRetries } from './db-retry.js';
 import type { ListPosition } from '../http/list-cursor.js';
+import { applyQueryDeadline, isQueryDeadline } from './query-deadline.js';
 
 // int8 columns (sizes, up to 10 GiB) fit a JS number exactly.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -24,13 +25,13 @@ export function createPool(
     // Bounds both the wait for a free connection (a busy pool) and a new connection's set-up (an
     // unreachable database); pg-pool reports the two differently, and so does the error handler.
     connectionTimeoutMillis: options.waitMs,
-    // The client stops waiting, and the server stops working: a statement that outlives its
-    // request would only hold a connection and locks for nobody.
-    query_timeout: queryTimeoutMs + 1_000,
+    // The server stops working on a statement that outlives its request (it would only hold a
+    // connection and locks for nobody); the gateway stops waiting a second later (query-deadline.ts).
     statement_timeout: queryTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
   pool.on('error', () => undefined); // idle clients dropped by a restarting server: the next query reconnects
+  applyQueryDeadline(pool, queryTimeoutMs + 1_000);
   return pool;
 }
 
@@ -138,14 +139,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        if (isBrokenConnection(err)) broken = err as Error;
+        // A statement the server did not answer in time leaves its connection busy: not pooled again.
+        if (isBrokenConnection(err) || isQueryDeadline(err)) broken = err as Error;
         else await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        // A broken client is ended, not pooled; the server's last word on it (57P01, a reset) may
-        // still come as an 'error' event, which nobody else listens to any more.
-        if (broken) client.on('error', () => undefined);
-        client.release(broken);
+        client.release(broken); // a broken client is ended, not pooled
       }
     },
     isTransientTransactionError,

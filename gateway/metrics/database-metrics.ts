@@ -25,7 +25,7 @@ poolGauge('db_pool_max_connections', 'Most connections the pool may open (DB_POO
 
 const queryDuration = new Histogram({
   name: `${PREFIX}db_query_duration_seconds`,
-  help: 'Duration of metadata queries, by statement (the first SQL keyword: select, insert, update, delete, with, begin, commit, rollback, other)',
+  help: 'Duration of metadata queries, by statement (the first SQL keyword: select, insert, update, delete, with, begin, commit, rollback, other); outside a transaction, the wait for a free connection included',
   labelNames: ['statement'] as const,
   buckets: CALL_BUCKETS,
   registers: [registry],
@@ -41,41 +41,38 @@ const queryErrors = new Counter({
 type QueryFn = (...args: unknown[]) => unknown;
 
 /**
- * Times every query on `client`. pg has no hook per query, so the client's query method is
- * wrapped: the pool calls it with a callback, transactions without (a promise). Streams (a
- * submittable such as a cursor) pass through untimed.
+ * `query` timed when it answers with a promise. The callback form passes through untimed: it is
+ * pg-pool's own call on the client it lends for pool.query, which is timed as a whole, and a
+ * wrapper of the callback would hold each query's rows past its request (see query-deadline.ts).
+ * Streams (a submittable such as a cursor) pass through untimed too.
  */
-function instrumentClient(client: pg.ClientBase): void {
-  const query = client.query.bind(client) as QueryFn;
-  (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+function timed(query: QueryFn): QueryFn {
+  return (...args: unknown[]) => {
     const first = args[0] as { text?: unknown; submit?: unknown } | string;
+    if (typeof args[args.length - 1] === 'function') return query(...args);
     if (typeof first === 'object' && first !== null && typeof first.submit === 'function') return query(...args);
     const statement = statementLabel(typeof first === 'string' ? first : String(first?.text ?? ''));
     const start = performance.now();
-    const done = (err: unknown): void => {
-      queryDuration.observe({ statement }, secondsSince(start));
-      if (err) queryErrors.inc({ statement });
-    };
-    const last = args.length - 1;
-    if (typeof args[last] === 'function') {
-      const callback = args[last] as (err: unknown, result: unknown) => void;
-      args[last] = (err: unknown, result: unknown) => {
-        done(err);
-        callback(err, result);
-      };
-      return query(...args);
-    }
     const result = query(...args) as Promise<unknown> | undefined;
     result?.then?.(
-      () => done(null),
-      (err: unknown) => done(err ?? new Error('query failed')),
+      () => queryDuration.observe({ statement }, secondsSince(start)),
+      () => {
+        queryDuration.observe({ statement }, secondsSince(start));
+        queryErrors.inc({ statement });
+      },
     );
     return result;
   };
 }
 
-/** Observes the pool: its counts at scrape time, and every query of every connection it opens. */
+/**
+ * Observes the pool: its counts at scrape time, and the duration of every query, through
+ * pool.query (its wait for a free connection included) and through the clients it lends.
+ */
 export function watchPool(p: pg.Pool): void {
   pool = p;
-  p.on('connect', instrumentClient);
+  (p as unknown as { query: QueryFn }).query = timed(p.query.bind(p) as QueryFn);
+  p.on('connect', (client) => {
+    (client as unknown as { query: QueryFn }).query = timed(client.query.bind(client) as QueryFn);
+  });
 }
