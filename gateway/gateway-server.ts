@@ -78,12 +78,12 @@ async function migrateWithRetry(metadata: Metadata, attempts = 30): Promise<stri
  */
 async function startAccessKeys(config: GatewayConfig, metadata: Metadata): Promise<AccessKeys> {
   const serverKey = await loadServerKey({ configured: config.serverKey, dataDir: config.dataDir });
-  if (serverKey.source === 'generated') log.info(`created the server key ${serverKey.file} (keep it: it encrypts the S3 secret keys)`);
+  if (serverKey.source === 'generated') log.notice(`created the server key ${serverKey.file} (keep it: it encrypts the S3 secret keys)`);
   for (const warning of serverKey.warnings) log.warn(`WARNING: ${warning}`);
   const store = new KeyStore(metadata.pool);
   const root = await ensureRootKey(store, serverKey.key, config.s3RootKey);
   // The one time the generated secret is shown: a block of its own, which the npm start launcher repeats.
-  if (root.kind === 'generated') for (const line of rootKeyBanner({ accessKeyId: root.accessKeyId, secretAccessKey: root.secret })) log.info(line);
+  if (root.kind === 'generated') for (const line of rootKeyBanner({ accessKeyId: root.accessKeyId, secretAccessKey: root.secret })) log.notice(line);
   else log.info(describeRootKey(root));
   const accessKeys = new AccessKeys(store, serverKey.key, { cacheMs: config.keyCacheMs });
   const unreadable = await accessKeys.sealedUnderOtherKey();
@@ -106,7 +106,7 @@ async function startApiTokens(config: GatewayConfig, metadata: Metadata): Promis
   const store = new TokenStore(metadata.pool);
   if (!config.clusterAuth.enabled) return new ApiTokens(store);
   const root = await ensureRootToken(store, { configured: config.apiToken, dataDir: config.dataDir });
-  if (root.generated !== undefined) for (const line of rootTokenBanner(root.generated, root.file!)) log.info(line);
+  if (root.generated !== undefined) for (const line of rootTokenBanner(root.generated, root.file!)) log.notice(line);
   else {
     const from = root.source === 'API_TOKEN' ? 'API_TOKEN' : root.file;
     const change = root.change === 'kept' ? '' : root.change === 'replaced' ? ' (it replaces the previous root token, now revoked)' : '';

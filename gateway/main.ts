@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config);
   // The cluster launcher and tests read this line to learn the (possibly ephemeral) port and the
   // scheme (https with TLS_CERT/TLS_KEY; the S3 API then speaks HTTPS too).
-  log.info(
+  log.notice(
     `gateway listening on ${gateway.scheme}://${config.host}:${gateway.port} (S3 API on port ${gateway.s3Port}; storage nodes: ${config.storageNodes.join(', ')})`,
   );
 

@@ -32,10 +32,12 @@ function createLogger(level: LogLevel, base: Record<string, unknown>): pino.Logg
 }
 
 let current = createLogger('info', { role: 'unset' });
+let notices = current;
 
 /** Sets up this process's logger: its role ('gateway', 'storage-node') and fields such as the node id. */
 export function initLog(level: LogLevel, base: { role: string } & Record<string, unknown>): void {
   current = createLogger(level, base);
+  notices = current.isLevelEnabled('info') ? current : createLogger('info', base);
 }
 
 type Fields = Record<string, unknown>;
@@ -46,5 +48,10 @@ export const log = {
   info: (msg: string, fields: Fields = {}) => current.info(fields, msg),
   warn: (msg: string, fields: Fields = {}) => current.warn(fields, msg),
   error: (msg: string, fields: Fields = {}) => current.error(fields, msg),
+  /**
+   * An info line printed whatever LOG_LEVEL says: the start line that launchers and tests read the
+   * port from, and credentials generated at this start, which are shown once and never again.
+   */
+  notice: (msg: string, fields: Fields = {}) => notices.info(fields, msg),
   isDebug: () => current.isLevelEnabled('debug'),
 };

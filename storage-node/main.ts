@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   // Tests and the cluster launcher read this line to learn the (possibly ephemeral) port.
   const urlHost = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   const metrics = server.metricsPort === null ? '' : ` metrics=http://${urlHost}:${server.metricsPort}/metrics`;
-  log.info(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
+  log.notice(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
   if (config.tls) {
     const clients = config.tls.clientCa ? 'client certificates required (TLS_CLIENT_CA)' : 'no client certificates asked for';
     log.info(`gRPC over TLS (TLS_CERT), ${clients}`);

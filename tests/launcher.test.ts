@@ -282,6 +282,29 @@ function track(launcher: Launcher): void {
 }
 
 describe('npm start launcher', () => {
+  it('with LOG_LEVEL=warn the cluster still starts and shows the credentials it generated; info lines are left out', async () => {
+    const db = await createTestDatabase();
+    undo.push(() => db.drop());
+    const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-'));
+    undo.push(() => rm(dataDir, { recursive: true, force: true }));
+    const [gatewayPort, ...nodePorts] = await freePorts(7);
+    const launcher = startLauncher(
+      launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort), NODE_PORTS: nodePorts.join(','), LOG_LEVEL: 'warn' }),
+    );
+    track(launcher);
+    // The launcher learns each process's port from its start line, which every level prints.
+    await launcher.waitFor(/chunked object store is running/, 60_000);
+    const out = launcher.output();
+    const tokenLine = /API token {6}(\S{32,})\n/.exec(out);
+    expect(tokenLine, out).not.toBeNull();
+    expect((await readFile(join(dataDir, 'api.token'), 'utf8')).trim()).toBe(tokenLine![1]);
+    expect(out).toMatch(/S3 root key {4}access key [A-Z0-9]{20}\n {17}secret key \S{40}\n/);
+    const answer = await fetch(`http://127.0.0.1:${gatewayPort}/files`, { headers: { Authorization: `Bearer ${tokenLine![1]}` } });
+    expect(answer.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(launcher.output()).not.toMatch(/INFO: request/); // at info, each request is a line
+  });
+
   it('restarts a killed node on the same port, NODE_ID and data with growing backoff, restarts the gateway, and SIGTERM stops every process', async () => {
     const db = await createTestDatabase();
     undo.push(() => db.drop());
