@@ -4,11 +4,13 @@
 // deadline is closed, so the query fails (503 DatabaseUnavailable) and the pool drops the
 // connection instead of lending it again with a statement in flight.
 //
-// Not pg's own query_timeout, nor any other wrapper of a query's callback or promise on the path
-// of pool.query: with one, every page of rows outlived its request in V8's young generation (a
-// gateway serving 1,000-key listings copied some 1.8 MB per minor GC and paused 8-13 ms, against a
-// few KB and 2-3 ms without). So one watchdog per pool checks the queries in flight, which a
-// pass-through wrapper of client.query notes by connection, and keeps nothing of their results.
+// Not pg's own query_timeout: with it, as with a wrapper of the callback that pg-pool gives
+// client.query for pool.query, or with pool.query served through client.query's promise form,
+// every page of rows outlived its request in V8's young generation (a gateway serving 1,000-key
+// listings copied some 1.8 MB per minor GC and paused 8-13 ms, against a few KB and 2-3 ms
+// without; measured, the mechanism not pinned down). So one watchdog per pool checks the queries
+// in flight, which a pass-through wrapper of client.query notes by connection, and it keeps
+// nothing of their results.
 import type pg from 'pg';
 
 /** The message of a query the gateway stopped waiting for (the error handler answers 503). */
