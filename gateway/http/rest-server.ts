@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { KeyPair } from '../../proto/tls-files.js';
 import { isRefusedConnection, rawAnswer } from './connection-limit.js';
 import { createHttpServer } from './http-server-factory.js';
+import { expressMessages } from './express-messages.js';
 import { answerInFlight, closeAfter } from './answer-in-flight.js';
 import { answerHalfClosedClients } from './half-close.js';
 import { endLingering } from './lingering-close.js';
@@ -26,7 +27,8 @@ function answerJson(res: ServerResponse, status: number, code: string, message: 
 /** `tls`: HTTPS with this certificate (TLS_CERT/TLS_KEY); unset: HTTP. */
 export function createRestServer(app: Express, limits: ServerLimits, tls?: KeyPair): Server {
   const answered = new WeakSet<Duplex>();
-  const server = createHttpServer({ ...limitedServerOptions(limits), requireHostHeader: false }, tls, (req: IncomingMessage, res: ServerResponse) => {
+  const options = { ...limitedServerOptions(limits), requireHostHeader: false, ...expressMessages(app) };
+  const server = createHttpServer(options, tls, (req: IncomingMessage, res: ServerResponse) => {
     if (isRefusedConnection(req.socket)) {
       req.resume(); // answered 503 when it connected; it closes shortly
       return;
