@@ -139,7 +139,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        // A statement the server did not answer in time leaves its connection busy: not pooled again.
+        // A statement the server did not answer in time had its connection closed (query-deadline.ts):
+        // nothing to roll back there, and not to be pooled again.
         if (isBrokenConnection(err) || isQueryDeadline(err)) broken = err as Error;
         else await client.query('ROLLBACK').catch(() => undefined);
         throw err;
