@@ -281,16 +281,22 @@ function track(launcher: Launcher): void {
   });
 }
 
+/** A test database, a data folder and free ports for one launcher, removed after the test; its environment. */
+async function launcherSetup(folder = 'objstore-launcher-'): Promise<{ env: (extra?: NodeJS.ProcessEnv) => NodeJS.ProcessEnv; dataDir: string; gatewayPort: number; nodePorts: number[] }> {
+  const db = await createTestDatabase();
+  undo.push(() => db.drop());
+  const dataDir = await mkdtemp(join(tmpdir(), folder));
+  undo.push(() => rm(dataDir, { recursive: true, force: true }));
+  const [gatewayPort, ...nodePorts] = await freePorts(7);
+  const env = (extra: NodeJS.ProcessEnv = {}) =>
+    launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort!), NODE_PORTS: nodePorts.join(','), ...extra });
+  return { env, dataDir, gatewayPort: gatewayPort!, nodePorts };
+}
+
 describe('npm start launcher', () => {
   it('with LOG_LEVEL=warn the cluster still starts and shows the credentials it generated; info lines are left out', async () => {
-    const db = await createTestDatabase();
-    undo.push(() => db.drop());
-    const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-'));
-    undo.push(() => rm(dataDir, { recursive: true, force: true }));
-    const [gatewayPort, ...nodePorts] = await freePorts(7);
-    const launcher = startLauncher(
-      launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort), NODE_PORTS: nodePorts.join(','), LOG_LEVEL: 'warn' }),
-    );
+    const { env, dataDir, gatewayPort } = await launcherSetup();
+    const launcher = startLauncher(env({ LOG_LEVEL: 'warn' }));
     track(launcher);
     // The launcher learns each process's port from its start line, which every level prints.
     await launcher.waitFor(/chunked object store is running/, 60_000);
@@ -306,14 +312,8 @@ describe('npm start launcher', () => {
   });
 
   it('restarts a killed node on the same port, NODE_ID and data with growing backoff, restarts the gateway, and SIGTERM stops every process', async () => {
-    const db = await createTestDatabase();
-    undo.push(() => db.drop());
-    const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-'));
-    undo.push(() => rm(dataDir, { recursive: true, force: true }));
-    const [gatewayPort, ...nodePorts] = await freePorts(7);
-    const launcher = startLauncher(
-      launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort), NODE_PORTS: nodePorts.join(',') }),
-    );
+    const { env, dataDir, gatewayPort, nodePorts } = await launcherSetup();
+    const launcher = startLauncher(env());
     track(launcher);
     const url = `http://127.0.0.1:${gatewayPort}`;
     await launcher.waitFor(/chunked object store is running/, 60_000);
@@ -377,12 +377,9 @@ describe('npm start launcher', () => {
   }, 180_000);
 
   it('creates DATA_DIR/cluster.token and DATA_DIR/api.token (0600) at the first start, prints the API token then only, hands the cluster token to the nodes and the gateway, reuses both at the next start; CLUSTER_TOKEN wins', async () => {
-    const db = await createTestDatabase();
-    undo.push(() => db.drop());
-    const dataDir = await mkdtemp(join(tmpdir(), 'objstore-launcher-token-'));
-    undo.push(() => rm(dataDir, { recursive: true, force: true }));
-    const [gatewayPort, ...nodePorts] = await freePorts(7);
-    const env = launcherEnv({ DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: String(gatewayPort), NODE_PORTS: nodePorts.join(',') });
+    const setup = await launcherSetup('objstore-launcher-token-');
+    const { dataDir, gatewayPort, nodePorts } = setup;
+    const env = setup.env();
     const url = `http://127.0.0.1:${gatewayPort}`;
     const address = `127.0.0.1:${nodePorts[0]}`;
     const tokenFile = join(dataDir, 'cluster.token');
