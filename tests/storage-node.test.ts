@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createServer as createHttpServer } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { freePort } from './bench/bench-support.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
@@ -236,6 +237,20 @@ describe('PutChunk, GetChunk, StatChunk and DeleteChunk', () => {
     }
     for (const range of [{ offset: size + 1 }, { offset: 10, length: size }, { offset: size, length: 1 }, { offset: 4 * size }]) {
       expect(await grpcCode(getChunk(node().client, 'ranged', range)), JSON.stringify(range)).toBe(status.OUT_OF_RANGE);
+    }
+  });
+
+  it('advertises an 8 MiB HTTP/2 receive window per stream and per connection (the patched grpc-js option)', async () => {
+    // At HTTP/2's 64 KiB a PutChunk caller waits for a window update every 64 KiB.
+    const session = http2Connect(`http://${node().proc.address}`);
+    try {
+      session.on('error', () => {}); // the assertions below say what went wrong
+      await once(session, 'remoteSettings');
+      expect(session.remoteSettings.initialWindowSize).toBe(8 * MiB);
+      // The connection's window grows by a WINDOW_UPDATE that follows the settings.
+      expect(await waitFor(async () => session.state.remoteWindowSize === 8 * MiB, 5_000, 10), `connection window ${session.state.remoteWindowSize}`).toBe(true);
+    } finally {
+      session.destroy();
     }
   });
 
