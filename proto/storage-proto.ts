@@ -8,6 +8,7 @@ import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
 import { bearerValue, CLUSTER_TOKEN_METADATA_KEY } from './cluster-token.js';
 import { EncodedPutChunk } from './put-chunk-encoding.js';
+import { EncodedGetChunk } from './get-chunk-encoding.js';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
 
 export type { StorageServiceClient };
@@ -92,6 +93,25 @@ export function createStorageClient(
 ): StorageServiceClient {
   const { StorageService } = storageProto();
   return new StorageService(address, credentials, clientOptions(options, clusterToken));
+}
+
+let encodingService: grpc.ServiceDefinition | undefined;
+
+/**
+ * The service definition the node serves: like storageProto()'s, but GetChunk also sends an
+ * EncodedGetChunk as it is: the node encodes its answers in place (get-chunk-encoding.ts).
+ */
+export function encodingStorageService(): grpc.ServiceDefinition {
+  if (!encodingService) {
+    const service = storageProto().StorageService.service;
+    const get = service.GetChunk!;
+    const serialize = get.responseSerialize;
+    encodingService = {
+      ...service,
+      GetChunk: { ...get, responseSerialize: (m: unknown) => (m instanceof EncodedGetChunk ? m.bytes : serialize(m as never)) },
+    };
+  }
+  return encodingService;
 }
 
 let passThroughClient: grpc.ServiceClientConstructor | undefined;

@@ -5,16 +5,15 @@ import { createHash } from 'node:crypto';
 import { BLOCK_SIZE, badBlocks, blockChecksums, blockCount, CHECKSUM_BYTES, coveringBlocks, firstBadBlock } from '../proto/block-checksums.js';
 import { ChunkError } from './chunk-errors.js';
 import { HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
+import { checksumsAt, encodeBlocks, encodeData, EncodedGetChunk, fieldsRoom } from '../proto/get-chunk-encoding.js';
 
 /** Largest message of data: 1 MiB, 16 blocks of 64 KiB. */
 const MESSAGE_BYTES = 1024 * 1024;
 
-/** One GetChunk message. `offset`, `blockSize` and `blockChecksums` are set only when asked for. */
+/** One GetChunk message, encoded; `release()` once gRPC has taken it lets its buffer be reused. */
 export interface ChunkMessage {
-  data: Buffer;
-  blockChecksums?: Buffer;
-  offset?: number;
-  blockSize?: number;
+  encoded: EncodedGetChunk;
+  release(): void;
 }
 
 export interface OpenChunk {
@@ -31,11 +30,17 @@ async function readFully(chunk: OpenChunk, buf: Buffer, position: number): Promi
   }
 }
 
-interface Group {
+/** Where a group's bytes are read to: its data, and its stored checksums (null in format 1). */
+interface GroupPlace {
+  data: Buffer;
+  stored: Buffer | null;
+  /** The buffer both are views of, when they share one. */
+  buffer?: Buffer;
+}
+
+interface Group extends GroupPlace {
   start: number; // chunk offset of data[0]
   firstBlock: number; // index of data's first block in the chunk
-  data: Buffer;
-  stored: Buffer | null; // the stored checksums of its blocks; null in format 1 (none stored)
 }
 
 /** Block size of a chunk's layout: format 1 has no stored table and is cut at the standard size. */
@@ -43,41 +48,36 @@ function blockSizeOf(header: ChunkHeader): number {
   return header.format === 2 ? header.blockSize : BLOCK_SIZE;
 }
 
+/** Blocks per group: as many as fit in one message. */
+function blocksPerGroup(blockSize: number): number {
+  return Math.max(1, Math.floor(MESSAGE_BYTES / blockSize));
+}
+
 /**
  * Blocks [firstBlock, endBlock) of an open chunk, in groups of up to 1 MiB with their stored
- * checksums, unverified. The next group is read while the caller handles the current one, and
- * nothing further ahead. With `reuseBuffers` two pairs of buffers take turns, so a whole chunk
- * goes through a fixed 2 MiB: a group is then valid only until the caller asks for the next.
+ * checksums, unverified, read to where `place` says (given the group's block count and data bytes).
+ * The next group is read while the caller handles the current one, and nothing further ahead.
  */
-async function* blockGroups(chunk: OpenChunk, firstBlock: number, endBlock: number, reuseBuffers: boolean): AsyncGenerator<Group> {
+async function* blockGroups(
+  chunk: OpenChunk,
+  firstBlock: number,
+  endBlock: number,
+  place: (blocks: number, bytes: number) => GroupPlace,
+): AsyncGenerator<Group> {
   const { header } = chunk;
   const blockSize = blockSizeOf(header);
-  const perGroup = Math.max(1, Math.floor(MESSAGE_BYTES / blockSize));
-  const spare = reuseBuffers
-    ? [0, 1].map(() => ({
-        data: Buffer.allocUnsafe(Math.min(header.size, perGroup * blockSize)),
-        stored: Buffer.allocUnsafe(perGroup * CHECKSUM_BYTES),
-      }))
-    : null;
-  let turn = 0;
+  const perGroup = blocksPerGroup(blockSize);
 
   const readGroup = async (first: number): Promise<Group> => {
     const count = Math.min(perGroup, endBlock - first);
     const start = first * blockSize;
     const bytes = Math.min(header.size, (first + count) * blockSize) - start;
-    const buffers = spare?.[turn++ % 2];
-    const data = buffers ? buffers.data.subarray(0, bytes) : Buffer.allocUnsafe(bytes);
-    const stored =
-      header.format !== 2
-        ? null
-        : buffers
-          ? buffers.stored.subarray(0, count * CHECKSUM_BYTES)
-          : Buffer.allocUnsafe(count * CHECKSUM_BYTES);
+    const where = place(count, bytes);
     await Promise.all([
-      readFully(chunk, data, HEADER_BYTES + start),
-      stored && readFully(chunk, stored, HEADER_BYTES + header.size + first * CHECKSUM_BYTES),
+      readFully(chunk, where.data, HEADER_BYTES + start),
+      where.stored && readFully(chunk, where.stored, HEADER_BYTES + header.size + first * CHECKSUM_BYTES),
     ]);
-    return { start, firstBlock: first, data, stored };
+    return { ...where, start, firstBlock: first };
   };
 
   let next: Promise<Group> | undefined;
@@ -99,6 +99,9 @@ async function* blockGroups(chunk: OpenChunk, firstBlock: number, endBlock: numb
  * group of up to 16 blocks is read and verified before it is yielded.
  * With `withBlockChecksums` every message holds whole blocks (those covering the range) with their
  * checksums; otherwise it holds exactly the asked bytes. An empty range yields no message.
+ * Each group is read straight into the buffer of its encoded message (get-chunk-encoding.ts); the
+ * buffers of released messages are reused, so a whole chunk goes through as many buffers as the
+ * caller holds unreleased messages, plus the group read ahead.
  */
 export async function* readVerifiedBlocks(
   chunk: OpenChunk,
@@ -108,8 +111,21 @@ export async function* readVerifiedBlocks(
 ): AsyncGenerator<ChunkMessage> {
   const blockSize = blockSizeOf(chunk.header);
   const span = coveringBlocks(offset, length, chunk.header.size, blockSize);
-  // Fresh buffers: a message handed to gRPC is sent after the next group has been read.
-  for await (const group of blockGroups(chunk, span.firstBlock, span.firstBlock + span.blocks, false)) {
+  const spanStart = span.firstBlock * blockSize;
+  const spanBytes = Math.min(chunk.header.size, (span.firstBlock + span.blocks) * blockSize) - spanStart;
+  const perGroup = blocksPerGroup(blockSize);
+  const room = fieldsRoom(perGroup * CHECKSUM_BYTES);
+  const capacity = room + Math.min(spanBytes, perGroup * blockSize);
+  const free: Buffer[] = [];
+  const place = (blocks: number, bytes: number): GroupPlace => {
+    const buffer = free.pop() ?? Buffer.allocUnsafe(capacity);
+    const sumsBytes = blocks * CHECKSUM_BYTES;
+    const sumsAt = checksumsAt(room, bytes, sumsBytes);
+    const stored = chunk.header.format === 2 ? buffer.subarray(sumsAt, sumsAt + sumsBytes) : null;
+    return { data: buffer.subarray(room, room + bytes), stored, buffer };
+  };
+  for await (const group of blockGroups(chunk, span.firstBlock, span.firstBlock + span.blocks, place)) {
+    const buffer = group.buffer!;
     if (group.stored) {
       const bad = firstBadBlock(group.data, group.stored, blockSize);
       if (bad !== -1) {
@@ -120,14 +136,19 @@ export async function* readVerifiedBlocks(
         );
       }
     }
+    const bytes = group.data.length;
+    let encoded: EncodedGetChunk;
     if (withBlockChecksums) {
-      const sums = group.stored ?? blockChecksums(group.data, undefined, 0, blockSize);
-      yield { data: group.data, blockChecksums: sums, offset: group.start, blockSize };
+      const sumsBytes = blockCount(bytes, blockSize) * CHECKSUM_BYTES;
+      if (!group.stored) blockChecksums(group.data, buffer, checksumsAt(room, bytes, sumsBytes), blockSize);
+      encoded = new EncodedGetChunk(encodeBlocks(buffer, room, bytes, sumsBytes, group.start, blockSize), bytes);
     } else {
+      // The fields are written over the bytes in front of the range, which were verified above.
       const from = Math.max(offset, group.start) - group.start;
-      const to = Math.min(offset + length, group.start + group.data.length) - group.start;
-      yield { data: group.data.subarray(from, to) };
+      const to = Math.min(offset + length, group.start + bytes) - group.start;
+      encoded = new EncodedGetChunk(encodeData(buffer, room + from, to - from), to - from);
     }
+    yield { encoded, release: () => free.push(buffer) };
   }
 }
 
@@ -148,7 +169,18 @@ export async function verifyAllBlocks(chunk: OpenChunk): Promise<BlockVerificati
   const blockSize = blockSizeOf(chunk.header);
   const hash = chunk.header.format === 2 ? null : createHash('sha256');
   const bad: number[] = [];
-  for await (const group of blockGroups(chunk, 0, blockCount(chunk.header.size, blockSize), true)) {
+  // Two pairs of buffers take turns: a group is done with before the one after next is read.
+  const perGroup = blocksPerGroup(blockSize);
+  const pairs = [0, 1].map(() => ({
+    data: Buffer.allocUnsafe(Math.min(chunk.header.size, perGroup * blockSize)),
+    stored: Buffer.allocUnsafe(perGroup * CHECKSUM_BYTES),
+  }));
+  let turn = 0;
+  const place = (blocks: number, bytes: number): GroupPlace => {
+    const pair = pairs[turn++ % 2]!;
+    return { data: pair.data.subarray(0, bytes), stored: chunk.header.format === 2 ? pair.stored.subarray(0, blocks * CHECKSUM_BYTES) : null };
+  };
+  for await (const group of blockGroups(chunk, 0, blockCount(chunk.header.size, blockSize), place)) {
     if (group.stored) bad.push(...badBlocks(group.data, group.stored, blockSize, group.firstBlock));
     hash?.update(group.data);
   }

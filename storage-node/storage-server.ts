@@ -1,7 +1,7 @@
 // A running storage node: the chunk store behind a gRPC server, with a bounded graceful stop.
 import * as grpc from '@grpc/grpc-js';
 import { nodeServerCredentials } from '../proto/grpc-credentials.js';
-import { GRPC_OPTIONS, storageProto } from '../proto/storage-proto.js';
+import { encodingStorageService, GRPC_OPTIONS } from '../proto/storage-proto.js';
 import { ChunkStore } from './chunk-store.js';
 import { clusterTokenInterceptor } from './cluster-token-check.js';
 import { callLogInterceptor } from './call-log.js';
@@ -39,7 +39,7 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
     ...(config.auth.enabled ? [clusterTokenInterceptor(config.auth.token)] : []),
   ];
   const server = new grpc.Server({ ...GRPC_OPTIONS, 'grpc-node.flow_control_window': RECEIVE_WINDOW_BYTES, interceptors });
-  server.addService(storageProto().StorageService.service, storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
+  server.addService(encodingStorageService(), storageService(store, { nodeId: config.nodeId, putIdleTimeoutMs: config.putIdleTimeoutMs }));
   const port = await new Promise<number>((resolve, reject) => {
     const address = config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`;
     server.bindAsync(address, nodeServerCredentials(config.tls), (err, bound) =>

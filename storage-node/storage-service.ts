@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { StorageServiceHandlers } from '../proto/storage-proto.js';
 import type { PutChunkRequest__Output } from '../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse } from '../proto/generated/storage/PutChunkResponse.js';
+import type { GetChunkResponse } from '../proto/generated/storage/GetChunkResponse.js';
 import { ChunkError, toGrpcError } from './chunk-errors.js';
 import { assertValidChunkId, type ChunkStore, type ChunkWriter } from './chunk-store.js';
 import { bytesRead, deleteEnded, getEnded, putEnded, verifyEnded } from './node-metrics.js';
@@ -134,8 +135,17 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
               stoppedEarly = true;
               break;
             }
-            bytesRead(message.data.length);
-            sending.push(new Promise<void>((resolve) => call.write(message, () => resolve())));
+            bytesRead(message.encoded.dataLength);
+            // The node's serializer sends encoded messages as they are (encodingStorageService).
+            const encoded = message.encoded as unknown as GetChunkResponse;
+            sending.push(
+              new Promise<void>((resolve) =>
+                call.write(encoded, () => {
+                  message.release(); // grpc-js has framed (copied) it by now
+                  resolve();
+                }),
+              ),
+            );
             if (sending.length >= SEND_WINDOW_MESSAGES) await Promise.race([sending.shift(), cancelled]);
           }
         } finally {

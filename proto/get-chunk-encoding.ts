@@ -1,0 +1,83 @@
+// GetChunkResponse encoded in place: the node reads a group of blocks straight into a message buffer,
+// behind room for the fields that go in front of the data, and writes those fields once the blocks
+// are verified. The data is then copied once more, by grpc-js framing the message, instead of twice
+// (protobufjs encoding into a fresh buffer, then grpc-js). grpc-js frames a message before the
+// write's callback runs, so the buffer may be reused after that. Field numbers as in storage.proto;
+// fields may come in any order on the wire. Pure: no I/O.
+
+/** A GetChunkResponse already encoded; the node's serializer passes it through as it is. */
+export class EncodedGetChunk {
+  constructor(
+    readonly bytes: Buffer,
+    /** Bytes of chunk data in the message. */
+    readonly dataLength: number,
+  ) {}
+}
+
+const MAX_VARINT_BYTES = 8; // enough for any safe integer (2^53 needs 8 groups of 7 bits)
+
+function varintLength(n: number): number {
+  let length = 1;
+  for (; n >= 0x80; length++) n = Math.floor(n / 0x80);
+  return length;
+}
+
+// Division, not shifts: offsets of chunks past 4 GiB do not fit 32 bits.
+function writeVarint(out: Buffer, at: number, n: number): number {
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out[at++] = (n % 0x80) | 0x80;
+  out[at++] = n;
+  return at;
+}
+
+const DATA = (1 << 3) | 2;
+const BLOCK_CHECKSUMS = (2 << 3) | 2;
+const OFFSET = (3 << 3) | 0;
+const BLOCK_SIZE = (4 << 3) | 0;
+
+/** Bytes to keep in front of the data for the fields of a message with `checksumBytes` of checksums. */
+export function fieldsRoom(checksumBytes: number): number {
+  return 4 * (1 + MAX_VARINT_BYTES) + checksumBytes;
+}
+
+/** Where a message's block checksums go when its data (of `dataLength` bytes) starts at `dataAt`. */
+export function checksumsAt(dataAt: number, dataLength: number, checksumBytes: number): number {
+  return dataAt - (1 + varintLength(dataLength)) - checksumBytes;
+}
+
+/**
+ * Whole blocks with their checksums: `buffer` holds the data at `dataAt` and its `checksumBytes` of
+ * checksums at checksumsAt(dataAt, dataLength, checksumBytes). Writes offset, block_size and the two
+ * length prefixes in front, and returns the message, a view of `buffer`.
+ */
+export function encodeBlocks(
+  buffer: Buffer,
+  dataAt: number,
+  dataLength: number,
+  checksumBytes: number,
+  offset: number,
+  blockSize: number,
+): Buffer {
+  const sumsAt = checksumsAt(dataAt, dataLength, checksumBytes);
+  const start = sumsAt - (1 + varintLength(checksumBytes)) - (1 + varintLength(blockSize)) - (1 + varintLength(offset));
+  if (start < 0) throw new RangeError(`encodeBlocks: ${-start} bytes of room missing in front of the data`);
+  let at = start;
+  buffer[at++] = OFFSET;
+  at = writeVarint(buffer, at, offset);
+  buffer[at++] = BLOCK_SIZE;
+  at = writeVarint(buffer, at, blockSize);
+  buffer[at++] = BLOCK_CHECKSUMS;
+  at = writeVarint(buffer, at, checksumBytes);
+  at += checksumBytes;
+  buffer[at++] = DATA;
+  writeVarint(buffer, at, dataLength);
+  return buffer.subarray(start, dataAt + dataLength);
+}
+
+/** Data alone: `buffer` holds it at `dataAt`; writes its field's tag and length in front. */
+export function encodeData(buffer: Buffer, dataAt: number, dataLength: number): Buffer {
+  const start = dataAt - 1 - varintLength(dataLength);
+  if (start < 0) throw new RangeError(`encodeData: ${-start} bytes of room missing in front of the data`);
+  buffer[start] = DATA;
+  writeVarint(buffer, start + 1, dataLength);
+  return buffer.subarray(start, dataAt + dataLength);
+}
