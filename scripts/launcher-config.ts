@@ -15,6 +15,8 @@ export interface LauncherConfig {
   embeddedPgPort: number;
   /** CLUSTER_TOKEN; unset: DATA_DIR/cluster.token (created at the first start). */
   clusterToken?: string;
+  /** START_TIMEOUT_MS: how long a process may take to be ready; unset: the cluster's default. */
+  startTimeoutMs?: number;
 }
 
 export class LauncherConfigError extends Error {}
@@ -49,8 +51,13 @@ export function loadLauncherConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   const clusterToken = value('CLUSTER_TOKEN');
   const tokenProblem = clusterToken === undefined ? undefined : clusterTokenProblem(clusterToken);
   if (tokenProblem) throw new LauncherConfigError(`CLUSTER_TOKEN: the token ${tokenProblem}`);
+  const startTimeout = value('START_TIMEOUT_MS');
+  if (startTimeout !== undefined && (!/^\d+$/.test(startTimeout) || Number(startTimeout) < 1000)) {
+    throw new LauncherConfigError(`START_TIMEOUT_MS: "${startTimeout}" is not a number of milliseconds of at least 1000`);
+  }
   return {
     clusterToken,
+    ...(startTimeout === undefined ? {} : { startTimeoutMs: Number(startTimeout) }),
     dataDir: value('DATA_DIR') ?? './data',
     gatewayPort,
     s3Port,

@@ -39,6 +39,8 @@ export interface ClusterOptions {
    * `true` uses DEFAULT_RESTART_POLICY (1 s doubling to 30 s, reset after 60 s up).
    */
   restart?: boolean | Partial<RestartPolicy>;
+  /** How long a process may take to print its ready line before it is killed (default 5 min). */
+  startTimeoutMs?: number;
   /** Aborting while the cluster starts stops whatever has started and rejects. */
   signal?: AbortSignal;
 }
@@ -101,9 +103,13 @@ async function rootApiToken(env: NodeJS.ProcessEnv, generated: string | undefine
   return text === undefined ? {} : { apiToken: text.trim(), apiTokenFile: { file, created: false } };
 }
 
+/** Long enough for a node that opens every chunk header at start on a large disk, or a long migration. */
+export const DEFAULT_START_TIMEOUT_MS = 5 * 60_000;
+
 export async function startLocalCluster(options: ClusterOptions): Promise<LocalCluster> {
   const log = options.log ?? (() => undefined);
   const restart = restartPolicy(options.restart);
+  const readyTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   let embedded: EmbeddedDatabase | undefined;
   let postmaster: PostmasterWatch | null = null;
   let gateway: SupervisedProcess | undefined;
@@ -178,6 +184,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         // A restarted node keeps its metrics port too, so that its scrape target stays.
         restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound), ...(metricsPort ? { METRICS_PORT: metricsPort } : {}) }),
         ready: /listening on [^\s]+:(\d+)/,
+        readyTimeoutMs,
         log,
         restart,
         onUnexpectedExit: options.onUnexpectedExit,
@@ -216,6 +223,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
       // A restarted gateway keeps both its ports, also the ones first chosen by the system.
       restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound), S3_PORT: String(s3Port) }),
       ready: /gateway listening on https?:\/\/[^\s]+:(\d+)/,
+      readyTimeoutMs,
       log,
       restart,
       restartNote: 'the gateway keeps no state, only its requests in flight were cut',

@@ -51,6 +51,7 @@ async function main(): Promise<void> {
       databaseUrl: config.databaseUrl,
       embeddedPgPort: config.embeddedPgPort,
       clusterToken: config.clusterToken,
+      startTimeoutMs: config.startTimeoutMs,
       log: (line) => console.log(line),
       restart: true,
       signal: starting.signal,

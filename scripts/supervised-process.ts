@@ -19,6 +19,11 @@ export interface SupervisedProcessOptions {
   restartEnv: (port: number) => NodeJS.ProcessEnv;
   /** The line that says the process is ready; group 1 is its port. */
   ready: RegExp;
+  /**
+   * A process that has not printed its ready line this long after it was spawned is killed
+   * (SIGKILL): a first start then fails, a restart is tried again with backoff.
+   */
+  readyTimeoutMs: number;
   log: (line: string) => void;
   /** Sees every line of the process's output as it is (without the name prefix), before it is logged. */
   onLine?: (line: string) => void;
@@ -86,8 +91,15 @@ export class SupervisedProcess {
     this.#child = child;
     const spawnedAt = Date.now();
     let isReady = false;
+    let timedOut = false;
     // Printed at every start, so that an operator (or a test) can find the process to look at.
     if (child.pid !== undefined) log(`[${name}] started (pid ${child.pid})`);
+    // A process stuck before its ready line (a hung disk or database) would otherwise hold the start for ever.
+    const readyTimer = setTimeout(() => {
+      timedOut = true;
+      log(`[${name}] not ready ${formatDelay(this.options.readyTimeoutMs)} after it was started; killing it (pid ${child.pid})`);
+      child.kill('SIGKILL');
+    }, this.options.readyTimeoutMs);
     return new Promise<number>((resolve, reject) => {
       const onLine = (raw: string): void => {
         const line = humanLine(raw);
@@ -96,18 +108,24 @@ export class SupervisedProcess {
         const m = isReady ? null : this.options.ready.exec(line);
         if (m) {
           isReady = true;
+          clearTimeout(readyTimer);
           resolve(Number(m[1]));
         }
       };
       createInterface({ input: child.stdout! }).on('line', onLine);
       createInterface({ input: child.stderr! }).on('line', onLine);
       child.once('error', (err) => {
+        clearTimeout(readyTimer);
         log(`[${name}] could not be started: ${err.message}`);
         if (!isReady) reject(new Error(`${name} could not be started: ${err.message}`));
       });
       // 'close' rather than 'exit': the dying process's last lines are printed before the restart line.
       child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-        if (!isReady) reject(new Error(`${name} exited with ${describeExit(code, signal)} before it was ready`));
+        clearTimeout(readyTimer);
+        if (!isReady) {
+          const why = timedOut ? `was not ready within ${formatDelay(this.options.readyTimeoutMs)}` : `exited with ${describeExit(code, signal)} before it was ready`;
+          reject(new Error(`${name} ${why}`));
+        }
         this.#exited(child, code, signal, Date.now() - spawnedAt);
       });
     });

@@ -2,19 +2,20 @@
 // gateway killed with SIGKILL comes back on the same port with the same data while the launcher keeps
 // running, a dead embedded PostgreSQL is reported, and SIGTERM leaves no process of the cluster
 // behind. Plus the pure pieces: restart backoff and the launcher's configuration.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it, onTestFailed } from 'vitest';
 import { createStorageClient } from '../proto/storage-proto.js';
 import type { HealthCheckResponse__Output } from '../proto/generated/storage/HealthCheckResponse.js';
 import { DEFAULT_NODE_PORTS, LauncherConfigError, loadLauncherConfig } from '../scripts/launcher-config.js';
 import { parsePostmasterPid } from '../scripts/postmaster-watch.js';
+import { chunkRelativePath } from '../storage-node/chunk-id.js';
 import { DEFAULT_RESTART_POLICY, formatDelay, planRestart } from '../scripts/restart-backoff.js';
 import { freePort } from './bench/bench-support.js';
 import { createTestDatabase } from './helpers/database.js';
@@ -56,7 +57,7 @@ describe('launcher configuration', () => {
       embeddedPgPort: 54329,
     });
   });
-  it('reads PORT, S3_PORT, NODE_PORTS, DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT', () => {
+  it('reads PORT, S3_PORT, NODE_PORTS, DATA_DIR, DATABASE_URL, EMBEDDED_PG_PORT, START_TIMEOUT_MS', () => {
     const c = loadLauncherConfig({
       PORT: '9000',
       S3_PORT: '9100',
@@ -69,6 +70,7 @@ describe('launcher configuration', () => {
     expect(loadLauncherConfig({ NODE_PORTS: '0,0' }).nodePorts).toEqual([0, 0]);
     expect(loadLauncherConfig({ CLUSTER_TOKEN: ' 0123456789abcdef\n' }).clusterToken).toBe('0123456789abcdef');
     expect(loadLauncherConfig({}).clusterToken).toBeUndefined();
+    expect(loadLauncherConfig({ START_TIMEOUT_MS: '90000' }).startTimeoutMs).toBe(90_000);
   });
   it('names the variable that is wrong', () => {
     const bad: Array<[NodeJS.ProcessEnv, string]> = [
@@ -84,6 +86,8 @@ describe('launcher configuration', () => {
       [{ EMBEDDED_PG_PORT: '0' }, 'EMBEDDED_PG_PORT'],
       [{ CLUSTER_TOKEN: 'too-short' }, 'CLUSTER_TOKEN'],
       [{ CLUSTER_TOKEN: 'has a space in it, so no' }, 'CLUSTER_TOKEN'],
+      [{ START_TIMEOUT_MS: '5m' }, 'START_TIMEOUT_MS'],
+      [{ START_TIMEOUT_MS: '10' }, 'START_TIMEOUT_MS'],
     ];
     for (const [env, name] of bad) {
       expect(() => loadLauncherConfig(env), JSON.stringify(env)).toThrow(LauncherConfigError);
@@ -309,6 +313,30 @@ describe('npm start launcher', () => {
     expect(answer.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(launcher.output()).not.toMatch(/INFO: request/); // at info, each request is a line
+  });
+
+  it('a node that hangs before its start line (a chunk file whose open never returns) is killed after START_TIMEOUT_MS; the start fails naming it and leaves no process', async () => {
+    const { env, dataDir, nodePorts } = await launcherSetup();
+    // A FIFO where a chunk file belongs: the node opens every chunk at start, and opening a FIFO
+    // for reading waits for a writer that never comes, as a read from a hung disk would.
+    const stuck = `node-${nodePorts[2]}`;
+    const fifo = join(dataDir, stuck, chunkRelativePath('stuck-chunk'));
+    await mkdir(dirname(fifo), { recursive: true });
+    execFileSync('mkfifo', [fifo]);
+    const launcher = startLauncher(env({ START_TIMEOUT_MS: '3000' }));
+    track(launcher);
+    const exited = once(launcher.child, 'exit') as Promise<[number | null]>;
+    const result = await Promise.race([exited, sleep(60_000).then(() => null)]);
+    const out = launcher.output();
+    expect(result, out).not.toBeNull(); // before: it waited for ever
+    expect(result![0], out).toBe(1);
+    expect(out).toMatch(new RegExp(`\\[${stuck}\\] not ready 3 s after it was started; killing it`));
+    expect(out).toMatch(new RegExp(`cluster: failed to start: ${stuck} was not ready within 3 s`));
+    expect(out).not.toMatch(/chunked object store is running/);
+    // Every node it started (the stuck one included) is gone.
+    const pids = nodePorts.flatMap((port) => launcher.pids(`node-${port}`));
+    expect(pids.length).toBe(nodePorts.length);
+    expect(await waitUntilGone(pids, 10_000)).toEqual([]);
   });
 
   it('restarts a killed node on the same port, NODE_ID and data with growing backoff, restarts the gateway, and SIGTERM stops every process', async () => {

@@ -124,6 +124,7 @@ export class NodeOutages {
         env,
         restartEnv: () => env,
         ready: /listening on [^\s]+:(\d+)/,
+        readyTimeoutMs: 60_000,
         log: (line) => {
           this.observe(line);
           this.log(line);

@@ -24,6 +24,7 @@ export async function startS3rver(directory: string, log: (line: string) => void
     env: { S3RVER_DIRECTORY: directory },
     restartEnv: () => ({ S3RVER_DIRECTORY: directory }),
     ready: /^s3rver listening on port (\d+)/,
+    readyTimeoutMs: 60_000,
     log,
     restart: null,
   });
