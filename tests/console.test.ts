@@ -517,7 +517,9 @@ describe('the web console with AUTH=off', () => {
       const file = join(work, 'form upload é.bin');
       await writeFile(file, randomBytes(3 * MiB + 5));
       await page.locator('#upload-input').setInputFiles(file);
-      await expect.poll(() => uploadRow(page, 'form upload é.bin').getAttribute('class')).toContain('upload-done');
+      // An upload through the whole cluster (six fsyncing nodes), not a UI update: poll's default
+      // second was too short once in CI on the two shared cores (the row was still finishing).
+      await expect.poll(() => uploadRow(page, 'form upload é.bin').getAttribute('class'), { timeout: 30_000 }).toContain('upload-done');
       await entryRow(page, 'form upload é.bin').waitFor();
       const download = page.waitForEvent('download');
       await page.getByRole('button', { name: 'Download form upload é.bin' }).click();
