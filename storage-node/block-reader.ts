@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { BLOCK_SIZE, badBlocks, blockChecksums, blockCount, CHECKSUM_BYTES, coveringBlocks, firstBadBlock } from '../proto/block-checksums.js';
 import { ChunkError } from './chunk-errors.js';
 import { HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
+import { readDirect, STAGE_BYTES, type SlabPool } from './direct-io.js';
 import { checksumsAt, encodeBlocks, encodeData, EncodedGetChunk, fieldsRoom } from '../proto/get-chunk-encoding.js';
 
 /** Largest message of data: 1 MiB, 16 blocks of 64 KiB. */
@@ -20,6 +21,8 @@ export interface OpenChunk {
   chunkId: string;
   fh: FileHandle;
   header: ChunkHeader;
+  /** The same file opened with O_DIRECT, and the slabs to read it through (see direct-io.ts). */
+  direct?: { fh: FileHandle; slabs: SlabPool };
 }
 
 async function readFully(chunk: OpenChunk, buf: Buffer, position: number): Promise<void> {
@@ -27,6 +30,19 @@ async function readFully(chunk: OpenChunk, buf: Buffer, position: number): Promi
     const { bytesRead } = await chunk.fh.read(buf, done, buf.length - done, position + done);
     if (bytesRead === 0) throw new ChunkError('DATA_LOSS', `chunk ${chunk.chunkId} is shorter on disk than its header says`);
     done += bytesRead;
+  }
+}
+
+/** Data bytes at `position`: with direct I/O when the chunk has it and a slab is free. */
+async function readData(chunk: OpenChunk, buf: Buffer, position: number): Promise<void> {
+  const slab = buf.length <= STAGE_BYTES ? chunk.direct?.slabs.take() : undefined;
+  if (!slab) return readFully(chunk, buf, position);
+  try {
+    if (!(await readDirect(chunk.direct!.fh, slab, buf, position))) {
+      throw new ChunkError('DATA_LOSS', `chunk ${chunk.chunkId} is shorter on disk than its header says`);
+    }
+  } finally {
+    chunk.direct!.slabs.give(slab);
   }
 }
 
@@ -74,7 +90,7 @@ async function* blockGroups(
     const bytes = Math.min(header.size, (first + count) * blockSize) - start;
     const where = place(count, bytes);
     await Promise.all([
-      readFully(chunk, where.data, HEADER_BYTES + start),
+      readData(chunk, where.data, HEADER_BYTES + start),
       where.stored && readFully(chunk, where.stored, HEADER_BYTES + header.size + first * CHECKSUM_BYTES),
     ]);
     return { ...where, start, firstBlock: first };

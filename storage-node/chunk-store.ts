@@ -6,7 +6,9 @@ import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:
 import { dirname, join } from 'node:path';
 import { BLOCK_SIZE, CHECKSUM_BYTES } from '../proto/block-checksums.js';
 import { BlockTable } from './block-table.js';
-import { readVerifiedBlocks, verifyAllBlocks, type ChunkMessage } from './block-reader.js';
+import { createChunkOutput, type ChunkOutput } from './chunk-output.js';
+import { directIoWorks, openDirectForReading, SlabPool } from './direct-io.js';
+import { readVerifiedBlocks, verifyAllBlocks, type BlockVerification, type ChunkMessage, type OpenChunk } from './block-reader.js';
 import { ChunkError } from './chunk-errors.js';
 import { chunkIdProblem, chunkRelativePath } from './chunk-id.js';
 import { dataBytesOfDamaged, decodeHeader, encodeHeader, fileBytes, HEADER_BYTES, type ChunkHeader } from './chunk-header.js';
@@ -17,8 +19,6 @@ import { bytesWritten, timedFsync } from './node-metrics.js';
 const MiB = 1024 * 1024;
 /** How often (in bytes written) a long write re-checks the free space. */
 const SPACE_CHECK_INTERVAL = 64 * MiB;
-/** How often (in bytes written) a long write starts flushing to disk while more data arrives. */
-const FLUSH_INTERVAL = 32 * MiB;
 
 export interface StoredChunk {
   chunkId: string;
@@ -76,24 +76,39 @@ export class ChunkStore {
   private readonly lock = new KeyedLock();
   private usedBytes = 0;
   private chunkCount = 0;
+  /** Aligned slabs for direct I/O of chunk data; null: through the page cache (see direct-io.ts). */
+  private slabs: SlabPool | null = null;
 
   constructor(
     readonly dataDir: string,
     readonly reserveBytes: number,
+    private readonly options: { directIo: boolean } = { directIo: true },
   ) {
     this.chunksDir = join(dataDir, 'chunks');
     this.tmpDir = join(dataDir, 'tmp');
   }
 
-  /** Creates the folders, drops temporary files left by a crash and counts what is stored. */
+  /**
+   * Creates the folders, drops temporary files left by a crash, finds out whether the disk takes
+   * direct I/O and counts what is stored.
+   */
   async init(): Promise<void> {
     await mkdir(this.chunksDir, { recursive: true });
     await rm(this.tmpDir, { recursive: true, force: true });
     await mkdir(this.tmpDir, { recursive: true });
+    if (this.options.directIo) {
+      const slabs = new SlabPool();
+      this.slabs = (await directIoWorks(this.tmpDir, slabs)) ? slabs : null;
+    }
     for await (const chunk of this.list()) {
       this.usedBytes += chunk.size;
       this.chunkCount += 1;
     }
+  }
+
+  /** Whether chunk data goes to and from the disk with O_DIRECT (known after init). */
+  get directIo(): boolean {
+    return this.slabs !== null;
   }
 
   async usage(): Promise<StoreUsage> {
@@ -129,15 +144,14 @@ export class ChunkStore {
     assertValidChunkId(id);
     await this.assertSpaceFor(0);
     const tmpPath = join(this.tmpDir, `${randomUUID()}.part`);
-    const fh = await open(tmpPath, 'wx');
+    let output: ChunkOutput;
     try {
-      await fh.write(Buffer.alloc(HEADER_BYTES), 0, HEADER_BYTES, 0);
+      output = await createChunkOutput(tmpPath, this.slabs);
     } catch (err) {
-      await fh.close();
       await rm(tmpPath, { force: true });
       throw err;
     }
-    return new ChunkWriter(id, tmpPath, fh, this, options.sha256);
+    return new ChunkWriter(id, tmpPath, output, this, options.sha256);
   }
 
   /** Moves a finished temporary file into place (called by ChunkWriter.commit). */
@@ -222,16 +236,46 @@ export class ChunkStore {
         `range offset=${offset} length=${want} is past the end of chunk ${id} (${header.size} bytes)`,
       );
     }
+    let direct: OpenChunk['direct'];
+    try {
+      direct = await this.reopenDirect(this.pathOf(id), fh);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
     let closed: Promise<void> | undefined;
-    const close = (): Promise<void> => (closed ??= fh.close());
+    const close = (): Promise<void> => (closed ??= Promise.all([fh.close(), direct?.fh.close()]).then(() => undefined));
     async function* messages(): AsyncGenerator<ChunkMessage> {
       try {
-        yield* readVerifiedBlocks({ chunkId: id, fh, header }, offset, want, withBlockChecksums);
+        yield* readVerifiedBlocks({ chunkId: id, fh, header, direct }, offset, want, withBlockChecksums);
       } finally {
         await close();
       }
     }
     return { size: header.size, length: want, messages: messages(), close };
+  }
+
+  /**
+   * The file open as `fh`, opened again with O_DIRECT for its data; undefined when direct I/O is
+   * off or `path` names another file by now (a chunk replaced in between is read through the page
+   * cache, from the file first opened).
+   */
+  private async reopenDirect(path: string, fh: FileHandle): Promise<OpenChunk['direct']> {
+    if (!this.slabs) return undefined;
+    let direct: FileHandle;
+    try {
+      direct = await openDirectForReading(path);
+    } catch {
+      return undefined;
+    }
+    try {
+      const [a, b] = await Promise.all([fh.stat(), direct.stat()]);
+      if (a.ino === b.ino && a.dev === b.dev) return { fh: direct, slabs: this.slabs };
+    } catch {
+      // fall through: read without direct I/O
+    }
+    await direct.close();
+    return undefined;
   }
 
   /**
@@ -256,7 +300,13 @@ export class ChunkStore {
         const error = `chunk ${id} is damaged: ${actual} bytes on disk, its header says ${fileBytes(header)}`;
         return { exists: true, size: header.size, ok: false, badBlocks: [], error };
       }
-      const found = await verifyAllBlocks({ chunkId: id, fh, header });
+      const direct = await this.reopenDirect(this.pathOf(id), fh);
+      let found: BlockVerification;
+      try {
+        found = await verifyAllBlocks({ chunkId: id, fh, header, direct });
+      } finally {
+        await direct?.fh.close();
+      }
       if (found.badBlocks.length > 0) {
         const error = `chunk ${id} is corrupt: ${found.badBlocks.length} block(s) do not match their stored checksums (first: block ${found.badBlocks[0]})`;
         return { exists: true, size: header.size, ok: false, badBlocks: found.badBlocks, error };
@@ -378,15 +428,12 @@ export class ChunkWriter {
   private endedWithShortBlock = false;
   private position = HEADER_BYTES;
   private sinceSpaceCheck = 0;
-  private sinceFlush = 0;
-  private flushing: Promise<void> | undefined;
-  private flushError: unknown;
   private done = false;
 
   constructor(
     readonly chunkId: string,
     private readonly tmpPath: string,
-    private readonly fh: FileHandle,
+    private readonly output: ChunkOutput,
     private readonly store: ChunkStore,
     sha256: boolean,
   ) {
@@ -427,7 +474,7 @@ export class ChunkWriter {
     }
     if (data.length === 0) return;
     // The write runs on libuv's thread pool while this thread hashes the same bytes.
-    const written = this.writeAt(data, this.position);
+    const written = this.output.append(data);
     this.position += data.length;
     this.hash?.update(data);
     this.blocks.append(data);
@@ -438,20 +485,6 @@ export class ChunkWriter {
     if (this.sinceSpaceCheck >= SPACE_CHECK_INTERVAL) {
       this.sinceSpaceCheck = 0;
       await this.store.checkSpace();
-    }
-    this.sinceFlush += data.length;
-    if (this.sinceFlush >= FLUSH_INTERVAL && !this.flushing) {
-      // Write back what the page cache holds while the caller sends more, so that the fsync in
-      // commit() finds little left to write instead of the whole chunk.
-      this.sinceFlush = 0;
-      this.flushing = this.fh
-        .datasync()
-        .catch((err: unknown) => {
-          this.flushError ??= err; // reported by commit(): a later fsync may not see it again
-        })
-        .finally(() => {
-          this.flushing = undefined;
-        });
     }
   }
 
@@ -487,13 +520,6 @@ export class ChunkWriter {
     );
   }
 
-  private async writeAt(data: Buffer, position: number): Promise<void> {
-    for (let offset = 0; offset < data.length; ) {
-      const { bytesWritten } = await this.fh.write(data, offset, data.length - offset, position + offset);
-      offset += bytesWritten;
-    }
-  }
-
   /**
    * Verifies the checksum (when given), appends the block checksum table, makes the file durable
    * and puts it in place, unless `stillWanted` says by then that the caller has gone (its cancel
@@ -510,12 +536,8 @@ export class ChunkWriter {
         );
       }
       const size = this.size;
-      await this.writeAt(this.blocks.finish(), this.position);
-      await this.fh.write(encodeHeader({ checksum, size, blockSize: BLOCK_SIZE }), 0, HEADER_BYTES, 0);
-      await this.flushing;
-      if (this.flushError !== undefined) throw this.flushError;
-      await timedFsync('file', () => this.fh.datasync());
-      await this.fh.close();
+      await this.output.append(this.blocks.finish());
+      await this.output.finish(encodeHeader({ checksum, size, blockSize: BLOCK_SIZE }));
       this.done = true;
       if (!stillWanted()) throw new ChunkError('CANCELLED', `the caller cancelled chunk ${this.chunkId} before it was stored`);
       await this.store.install(this.chunkId, this.tmpPath, size);
@@ -530,8 +552,7 @@ export class ChunkWriter {
   async abort(): Promise<void> {
     if (!this.done) {
       this.done = true;
-      await this.flushing;
-      await this.fh.close().catch(() => undefined);
+      await this.output.close().catch(() => undefined);
     }
     await rm(this.tmpPath, { force: true });
   }

@@ -13,6 +13,8 @@ export interface NodeConfig {
   dataDir: string;
   nodeId: string;
   reserveBytes: number;
+  /** DIRECT_IO: `auto` (default) reads and writes chunk data with O_DIRECT where the disk allows it; `off` never. */
+  directIo: boolean;
   shutdownGraceMs: number;
   /** A PutChunk stream that brings no message for this long is abandoned (its temp file removed). */
   putIdleTimeoutMs: number;
@@ -47,6 +49,12 @@ export interface JoinConfig {
 }
 
 export class ConfigError extends Error {}
+
+function directIo(env: NodeJS.ProcessEnv): boolean {
+  const value = (env.DIRECT_IO?.trim() || 'auto').toLowerCase();
+  if (value !== 'auto' && value !== 'off') throw new ConfigError(`DIRECT_IO=${JSON.stringify(env.DIRECT_IO)} must be auto or off`);
+  return value === 'auto';
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -159,6 +167,7 @@ export function loadNodeConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig
     nodeId,
     dataDir: resolve(env.DATA_DIR?.trim() || `./data/node-${port}`),
     reserveBytes: integer(env, 'DISK_RESERVE_BYTES', 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+    directIo: directIo(env),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     putIdleTimeoutMs: integer(env, 'PUT_IDLE_TIMEOUT_MS', 60_000, 100, 86_400_000),
     join: loadJoinConfig(env, host),

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   const urlHost = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   const metrics = server.metricsPort === null ? '' : ` metrics=http://${urlHost}:${server.metricsPort}/metrics`;
   log.notice(`storage-node ${config.nodeId} listening on ${config.host}:${server.port} data=${config.dataDir}${metrics}`);
+  if (config.directIo && !server.directIo) log.info(`direct I/O is not available in ${config.dataDir}: chunk data goes through the page cache`);
   if (config.tls) {
     const clients = config.tls.clientCa ? 'client certificates required (TLS_CLIENT_CA)' : 'no client certificates asked for';
     log.info(`gRPC over TLS (TLS_CERT), ${clients}`);

@@ -15,6 +15,8 @@ export interface StorageServer {
   port: number;
   /** The port of GET /metrics, or null without METRICS_PORT. */
   metricsPort: number | null;
+  /** Whether chunk data goes to and from the disk with O_DIRECT (DIRECT_IO and what the disk takes). */
+  directIo: boolean;
   /** Stops taking calls, lets running ones finish for up to the grace period, then cancels them. */
   stop(): Promise<void>;
 }
@@ -30,7 +32,7 @@ export interface StorageServer {
 const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
 
 export async function startStorageServer(config: NodeConfig): Promise<StorageServer> {
-  const store = new ChunkStore(config.dataDir, config.reserveBytes);
+  const store = new ChunkStore(config.dataDir, config.reserveBytes, { directIo: config.directIo });
   await store.init();
   // The call log (LOG_LEVEL=debug only) first: it sees every call, also the ones the token check
   // refuses. At other levels, and with AUTH=off, calls pass no interceptor at all.
@@ -57,6 +59,7 @@ export async function startStorageServer(config: NodeConfig): Promise<StorageSer
   return {
     port,
     metricsPort: metrics?.port ?? null,
+    directIo: store.directIo,
     stop: async () => {
       await metrics?.stop();
       await new Promise<void>((resolve) => {
