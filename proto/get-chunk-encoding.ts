@@ -5,6 +5,8 @@
 // write's callback runs, so the buffer may be reused after that. Field numbers as in storage.proto;
 // fields may come in any order on the wire. Pure: no I/O.
 
+import { varintLength, writeVarint } from './protobuf-varint.js';
+
 /** A GetChunkResponse already encoded; the node's serializer passes it through as it is. */
 export class EncodedGetChunk {
   constructor(
@@ -15,19 +17,6 @@ export class EncodedGetChunk {
 }
 
 const MAX_VARINT_BYTES = 8; // enough for any safe integer (2^53 needs 8 groups of 7 bits)
-
-function varintLength(n: number): number {
-  let length = 1;
-  for (; n >= 0x80; length++) n = Math.floor(n / 0x80);
-  return length;
-}
-
-// Division, not shifts: offsets of chunks past 4 GiB do not fit 32 bits.
-function writeVarint(out: Buffer, at: number, n: number): number {
-  for (; n >= 0x80; n = Math.floor(n / 0x80)) out[at++] = (n % 0x80) | 0x80;
-  out[at++] = n;
-  return at;
-}
 
 const DATA = (1 << 3) | 2;
 const BLOCK_CHECKSUMS = (2 << 3) | 2;

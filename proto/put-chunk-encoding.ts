@@ -4,21 +4,11 @@
 // frames them before the write completes, so the caller may reuse the buffer after the write's
 // callback. Field numbers as in storage.proto. Pure: no I/O.
 import { blockChecksums, blockCount, CHECKSUM_BYTES } from './block-checksums.js';
+import { varintLength, writeVarint } from './protobuf-varint.js';
 
 /** A PutChunkRequest already encoded; the client's serializer passes it through as it is. */
 export class EncodedPutChunk {
   constructor(readonly bytes: Buffer) {}
-}
-
-const varintLength = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
-
-function writeVarint(out: Buffer, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
 }
 
 export interface PutChunkFields {
