@@ -50,14 +50,13 @@ async function readData(chunk: OpenChunk, buf: Buffer, position: number): Promis
 interface GroupPlace {
   data: Buffer;
   stored: Buffer | null;
-  /** The buffer both are views of, when they share one. */
-  buffer?: Buffer;
 }
 
-interface Group extends GroupPlace {
+/** A group read to the place its caller gave (which may carry more, such as the buffer it is in). */
+type Group<P extends GroupPlace> = P & {
   start: number; // chunk offset of data[0]
   firstBlock: number; // index of data's first block in the chunk
-}
+};
 
 /** Block size of a chunk's layout: format 1 has no stored table and is cut at the standard size. */
 function blockSizeOf(header: ChunkHeader): number {
@@ -74,17 +73,17 @@ function blocksPerGroup(blockSize: number): number {
  * checksums, unverified, read to where `place` says (given the group's block count and data bytes).
  * The next group is read while the caller handles the current one, and nothing further ahead.
  */
-async function* blockGroups(
+async function* blockGroups<P extends GroupPlace>(
   chunk: OpenChunk,
   firstBlock: number,
   endBlock: number,
-  place: (blocks: number, bytes: number) => GroupPlace,
-): AsyncGenerator<Group> {
+  place: (blocks: number, bytes: number) => P,
+): AsyncGenerator<Group<P>> {
   const { header } = chunk;
   const blockSize = blockSizeOf(header);
   const perGroup = blocksPerGroup(blockSize);
 
-  const readGroup = async (first: number): Promise<Group> => {
+  const readGroup = async (first: number): Promise<Group<P>> => {
     const count = Math.min(perGroup, endBlock - first);
     const start = first * blockSize;
     const bytes = Math.min(header.size, (first + count) * blockSize) - start;
@@ -96,7 +95,7 @@ async function* blockGroups(
     return { ...where, start, firstBlock: first };
   };
 
-  let next: Promise<Group> | undefined;
+  let next: Promise<Group<P>> | undefined;
   try {
     next = firstBlock < endBlock ? readGroup(firstBlock) : undefined;
     for (let first = firstBlock; first < endBlock; first += perGroup) {
@@ -133,7 +132,7 @@ export async function* readVerifiedBlocks(
   const room = fieldsRoom(perGroup * CHECKSUM_BYTES);
   const capacity = room + Math.min(spanBytes, perGroup * blockSize);
   const free: Buffer[] = [];
-  const place = (blocks: number, bytes: number): GroupPlace => {
+  const place = (blocks: number, bytes: number): GroupPlace & { buffer: Buffer } => {
     const buffer = free.pop() ?? Buffer.allocUnsafe(capacity);
     const sumsBytes = blocks * CHECKSUM_BYTES;
     const sumsAt = checksumsAt(room, bytes, sumsBytes);
@@ -141,7 +140,7 @@ export async function* readVerifiedBlocks(
     return { data: buffer.subarray(room, room + bytes), stored, buffer };
   };
   for await (const group of blockGroups(chunk, span.firstBlock, span.firstBlock + span.blocks, place)) {
-    const buffer = group.buffer!;
+    const { buffer } = group;
     if (group.stored) {
       const bad = firstBadBlock(group.data, group.stored, blockSize);
       if (bad !== -1) {
