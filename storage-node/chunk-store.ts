@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { BLOCK_SIZE, CHECKSUM_BYTES } from '../proto/block-checksums.js';
 import { BlockTable } from './block-table.js';
 import { createChunkOutput, type ChunkOutput } from './chunk-output.js';
-import { directIoWorks, openDirectForReading, SlabPool } from './direct-io.js';
+import { DIRECT_READ_MIN_BYTES, directIoWorks, openDirectForReading, SlabPool } from './direct-io.js';
 import { readVerifiedBlocks, verifyAllBlocks, type BlockVerification, type ChunkMessage, type OpenChunk } from './block-reader.js';
 import { ChunkError } from './chunk-errors.js';
 import { chunkIdProblem, chunkRelativePath } from './chunk-id.js';
@@ -238,7 +238,7 @@ export class ChunkStore {
     }
     let direct: OpenChunk['direct'];
     try {
-      direct = await this.reopenDirect(this.pathOf(id), fh);
+      direct = await this.reopenDirect(this.pathOf(id), fh, header.size);
     } catch (err) {
       await fh.close();
       throw err;
@@ -257,11 +257,11 @@ export class ChunkStore {
 
   /**
    * The file open as `fh`, opened again with O_DIRECT for its data; undefined when direct I/O is
-   * off or `path` names another file by now (a chunk replaced in between is read through the page
-   * cache, from the file first opened).
+   * off, the chunk is small (DIRECT_READ_MIN_BYTES) or `path` names another file by now (a chunk
+   * replaced in between is read through the page cache, from the file first opened).
    */
-  private async reopenDirect(path: string, fh: FileHandle): Promise<OpenChunk['direct']> {
-    if (!this.slabs) return undefined;
+  private async reopenDirect(path: string, fh: FileHandle, size: number): Promise<OpenChunk['direct']> {
+    if (!this.slabs || size < DIRECT_READ_MIN_BYTES) return undefined;
     let direct: FileHandle;
     try {
       direct = await openDirectForReading(path);
@@ -300,7 +300,7 @@ export class ChunkStore {
         const error = `chunk ${id} is damaged: ${actual} bytes on disk, its header says ${fileBytes(header)}`;
         return { exists: true, size: header.size, ok: false, badBlocks: [], error };
       }
-      const direct = await this.reopenDirect(this.pathOf(id), fh);
+      const direct = await this.reopenDirect(this.pathOf(id), fh, header.size);
       let found: BlockVerification;
       try {
         found = await verifyAllBlocks({ chunkId: id, fh, header, direct });

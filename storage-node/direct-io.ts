@@ -21,6 +21,12 @@ const SLAB_BYTES = STAGE_BYTES + WASM_PAGE;
 /** Slabs in the pool: writes and reads in flight beyond these fall back to buffered I/O. */
 export const SLABS = 32;
 
+/**
+ * Chunks smaller than this are read through the page cache: a small object is often read again and
+ * then stays cached, and copying it into fresh pages costs little. Larger ones are read directly.
+ */
+export const DIRECT_READ_MIN_BYTES = 1024 * 1024;
+
 export const alignDown = (n: number): number => n - (n % ALIGN);
 export const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 

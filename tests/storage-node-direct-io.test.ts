@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
 import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
 import { limitCallReadAhead } from '../proto/call-read-ahead.js';
-import { SLABS } from '../storage-node/direct-io.js';
+import { DIRECT_READ_MIN_BYTES, SLABS } from '../storage-node/direct-io.js';
 import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
 import {
   MiB,
@@ -389,6 +389,27 @@ describe('direct I/O of chunk data (DIRECT_IO=auto) against buffered (DIRECT_IO=
       if (which === 'auto') for (const bytes of fromDisk) expect(bytes, `${which}: ${fromDisk}`).toBeGreaterThanOrEqual(data.length);
       else expect(fromDisk[1], `${which}: ${fromDisk}`).toBeLessThan(data.length / 4); // the measure tells them apart
     }
+  });
+
+  it('under auto a chunk under DIRECT_READ_MIN_BYTES is read through the page cache (a small object stays cached), one of that size from the disk every time', async () => {
+    const pid = direct.proc.child.pid!;
+    const fromDisk = async (id: string, data: Buffer): Promise<number[]> => {
+      await putChunk(direct.client, id, data);
+      const taken: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const before = await diskReadBytes(pid);
+        expect(sha256(await getChunk(direct.client, id)), id).toBe(sha256(data));
+        taken.push((await diskReadBytes(pid)) - before);
+      }
+      return taken;
+    };
+    const small = await fromDisk('small-cached', randomBytes(DIRECT_READ_MIN_BYTES - 1));
+    const large = await fromDisk('large-direct', randomBytes(DIRECT_READ_MIN_BYTES));
+    console.log(`disk bytes of three whole reads: ${DIRECT_READ_MIN_BYTES - 1} bytes ${small.join(', ')}; ${DIRECT_READ_MIN_BYTES} bytes ${large.join(', ')}`);
+    // The first read of the small one may fill the cache from the disk (it was written around it);
+    // the later ones find it there.
+    expect(small[1]! + small[2]!, `small: ${small}`).toBeLessThan(DIRECT_READ_MIN_BYTES / 4);
+    for (const bytes of large) expect(bytes, `large: ${large}`).toBeGreaterThanOrEqual(DIRECT_READ_MIN_BYTES);
   });
 
   it('a flipped byte in a chunk written with direct I/O fails a direct read covering it with DATA_LOSS naming the offset', async () => {
