@@ -75,4 +75,4 @@ USER 1000:1000
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 EXPOSE 8080 9000
 # --initial-old-space-size: see scripts/heap-flags.ts.
-CMD ["node", "--initial-old-space-size=128", "dist/gateway/main.js"]
+CMD ["node", "--initial-old-space-size=64", "dist/gateway/main.js"]

@@ -1,6 +1,6 @@
 // V8 flags the gateway and the storage nodes are started with, and why: used by the local cluster
-// (npm start, the tests' and the bench's clusters), the bench's node restarts, its s3rver and
-// bench:node; the Dockerfile's CMDs repeat them.
+// (npm start, the tests' and the bench's clusters), the bench's node restarts and bench:node; the
+// Dockerfile's CMDs repeat them.
 //
 // Every gRPC message received or sent gets a fresh 1 MiB Buffer inside grpc-js (its stream decoder
 // concatenates each message, its framing copies each one), and Node's HTTP/2 and HTTP code one
@@ -13,11 +13,4 @@
 // received, and the gateway 7 in three uploads (60 in two before). The cost is at most that much
 // more heap before a full collection; the buffers themselves are not kept longer. 32 MB was not
 // enough (a node at 25 MB/s still spent as much CPU per GiB as without the flag).
-export const NODE_HEAP_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
-
-// The gateway holds more live objects than a node (about 19 MB: the S3 API, metrics, the console's
-// server, the heal and consistency machinery) and sends and receives every byte, so 64 MB left it
-// about 45 MB of room: 22-27 full collections per 1 GiB uploaded with curl (--trace-gc), against 1
-// at 128 MB, and 4.9-6.9 gateway CPU-seconds for that upload against 3.8-5.1 (four uploads each,
-// the two sizes alternating). Its peak RSS went from 199 to 214 MB.
-export const GATEWAY_HEAP_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+export const HEAP_FLAGS: readonly string[] = ['--initial-old-space-size=64'];

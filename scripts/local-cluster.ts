@@ -10,7 +10,7 @@ import { API_TOKEN_FILE, readRootTokenLine } from '../gateway/auth/root-token.js
 import { authEnabled } from '../proto/cluster-auth-setting.js';
 import { readFile } from 'node:fs/promises';
 import { watchPostmaster, type PostmasterWatch } from './postmaster-watch.js';
-import { GATEWAY_HEAP_FLAGS, NODE_HEAP_FLAGS } from './heap-flags.js';
+import { HEAP_FLAGS } from './heap-flags.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-backoff.js';
 import { SupervisedProcess } from './supervised-process.js';
 
@@ -179,7 +179,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
           }
         },
         script: join(here, '..', 'storage-node', 'main.js'),
-        nodeFlags: NODE_HEAP_FLAGS,
+        nodeFlags: HEAP_FLAGS,
         env,
         // A restarted node keeps its metrics port too, so that its scrape target stays.
         restartEnv: (bound) => ({ ...env, GRPC_PORT: String(bound), ...(metricsPort ? { METRICS_PORT: metricsPort } : {}) }),
@@ -218,7 +218,7 @@ export async function startLocalCluster(options: ClusterOptions): Promise<LocalC
         if (s3 && s3Port === 0) [scheme, s3Port] = [s3[1]!, Number(s3[2])];
       },
       script: join(here, '..', 'gateway', 'main.js'),
-      nodeFlags: GATEWAY_HEAP_FLAGS,
+      nodeFlags: HEAP_FLAGS,
       env: gatewayEnv,
       // A restarted gateway keeps both its ports, also the ones first chosen by the system.
       restartEnv: (bound) => ({ ...gatewayEnv, PORT: String(bound), S3_PORT: String(s3Port) }),

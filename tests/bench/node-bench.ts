@@ -13,7 +13,7 @@ import { finished } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createStorageClient, type StorageServiceClient } from '../../proto/storage-proto.js';
-import { NODE_HEAP_FLAGS } from '../../scripts/heap-flags.js';
+import { HEAP_FLAGS } from '../../scripts/heap-flags.js';
 import { startCpuMeter } from './cpu-usage.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
 
@@ -34,7 +34,7 @@ const CLUSTER_TOKEN = randomBytes(32).toString('base64url');
 
 async function startNode(dataDir: string, directIo: 'auto' | 'off'): Promise<{ child: ChildProcess; address: string }> {
   const main = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'storage-node', 'main.js');
-  const child = spawn(process.execPath, [...NODE_HEAP_FLAGS, main], {
+  const child = spawn(process.execPath, [...HEAP_FLAGS, main], {
     env: { ...process.env, GRPC_HOST: '127.0.0.1', GRPC_PORT: '0', DATA_DIR: dataDir, AUTH: 'on', CLUSTER_TOKEN, DIRECT_IO: directIo },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalCluster } from '../../scripts/local-cluster.js';
-import { NODE_HEAP_FLAGS } from '../../scripts/heap-flags.js';
+import { HEAP_FLAGS } from '../../scripts/heap-flags.js';
 import { SupervisedProcess } from '../../scripts/supervised-process.js';
 
 const NODE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'storage-node', 'main.js');
@@ -120,7 +120,7 @@ export class NodeOutages {
       const node = new SupervisedProcess({
         name: n.name,
         script: NODE_SCRIPT,
-        nodeFlags: NODE_HEAP_FLAGS,
+        nodeFlags: HEAP_FLAGS,
         env,
         restartEnv: () => env,
         ready: /listening on [^\s]+:(\d+)/,

@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GATEWAY_HEAP_FLAGS } from '../../scripts/heap-flags.js';
+import { HEAP_FLAGS } from '../../scripts/heap-flags.js';
 import { SupervisedProcess } from '../../scripts/supervised-process.js';
 import type { S3Target } from './s3-requests.js';
 
@@ -20,7 +20,7 @@ export async function startS3rver(directory: string, log: (line: string) => void
   const server = new SupervisedProcess({
     name: 's3rver',
     script: SCRIPT,
-    nodeFlags: GATEWAY_HEAP_FLAGS,
+    nodeFlags: HEAP_FLAGS,
     env: { S3RVER_DIRECTORY: directory },
     restartEnv: () => ({ S3RVER_DIRECTORY: directory }),
     ready: /^s3rver listening on port (\d+)/,
