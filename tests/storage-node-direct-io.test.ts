@@ -18,7 +18,8 @@ import { createStorageClient, type StorageServiceClient } from '../proto/storage
 import type { PutChunkResponse__Output } from '../proto/generated/storage/PutChunkResponse.js';
 import { limitCallReadAhead } from '../proto/call-read-ahead.js';
 import { DIRECT_READ_MIN_BYTES, SLABS } from '../storage-node/direct-io.js';
-import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
+import { ROOT, TEST_CLUSTER_TOKEN } from './helpers/processes.js';
+import { startNodeWithClient as startNode, type NodeWithClient as Node } from './helpers/storage-node-client.js';
 import {
   MiB,
   chunkFile,
@@ -45,25 +46,6 @@ const NOT_AVAILABLE = /direct I\/O is not available in (\S+): chunk data goes th
 
 /** Length of a chunk file of `size` bytes of data: header, data, 8 bytes of xxHash64 per 64 KiB block. */
 const expectedFileBytes = (size: number): number => HEADER + size + 8 * Math.ceil(size / BLOCK);
-
-interface Node {
-  proc: StorageNodeProcess;
-  client: StorageServiceClient;
-  cleanup(): Promise<void>;
-}
-
-async function startNode(env: NodeJS.ProcessEnv = {}): Promise<Node> {
-  const proc = await startStorageNode(env);
-  const client = createStorageClient(proc.address, {}, proc.clusterToken);
-  return {
-    proc,
-    client,
-    async cleanup() {
-      client.close();
-      await proc.cleanup();
-    },
-  };
-}
 
 // Things a single test started (nodes, folders), undone after it whatever its outcome.
 const undoAfterTest: Array<() => Promise<unknown>> = [];

@@ -12,11 +12,12 @@ import { connect as http2Connect } from 'node:http2';
 import { freePort } from './bench/bench-support.js';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { createStorageClient, type StorageServiceClient } from '../proto/storage-proto.js';
+import { createStorageClient } from '../proto/storage-proto.js';
 import type { GetChunkResponse__Output } from '../proto/generated/storage/GetChunkResponse.js';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { limitCallReadAhead } from '../proto/call-read-ahead.js';
-import { ROOT, startStorageNode, TEST_CLUSTER_TOKEN, type StorageNodeProcess } from './helpers/processes.js';
+import { ROOT, TEST_CLUSTER_TOKEN } from './helpers/processes.js';
+import { startNodeWithClient as startNode, type NodeWithClient as Node } from './helpers/storage-node-client.js';
 import {
   MiB,
   bytesRead,
@@ -42,25 +43,6 @@ import {
   waitFor,
   xxh64Blocks,
 } from './helpers/storage-client.js';
-
-interface Node {
-  proc: StorageNodeProcess;
-  client: StorageServiceClient;
-  cleanup(): Promise<void>;
-}
-
-async function startNode(env: NodeJS.ProcessEnv = {}): Promise<Node> {
-  const proc = await startStorageNode(env);
-  const client = createStorageClient(proc.address, {}, proc.clusterToken);
-  return {
-    proc,
-    client,
-    async cleanup() {
-      client.close();
-      await proc.cleanup();
-    },
-  };
-}
 
 // Things a single test started (nodes, folders), undone after it whatever its outcome.
 const undoAfterTest: Array<() => Promise<unknown>> = [];
