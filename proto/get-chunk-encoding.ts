@@ -1,19 +1,27 @@
 // GetChunkResponse encoded in place: the node reads a group of blocks straight into a message buffer,
-// behind room for the fields that go in front of the data, and writes those fields once the blocks
-// are verified. The data is then copied once more, by grpc-js framing the message, instead of twice
-// (protobufjs encoding into a fresh buffer, then grpc-js). grpc-js frames a message before the
-// write's callback runs, so the buffer may be reused after that. Field numbers as in storage.proto;
-// fields may come in any order on the wire. Pure: no I/O.
+// behind room for the fields that go in front of the data and for gRPC's prefix, and writes those
+// fields once the blocks are verified. grpc-js then sends the buffer as it is (grpc-framing.ts),
+// so the data is not copied again in the process; the buffer may be reused after the write's
+// callback. Field numbers as in storage.proto; fields may come in any order on the wire. Pure: no I/O.
 
+import { FRAME_HEADER_BYTES } from './grpc-framing.js';
 import { varintLength, writeVarint } from './protobuf-varint.js';
 
-/** A GetChunkResponse already encoded; the node's serializer passes it through as it is. */
+/** A GetChunkResponse already encoded at buffer[start, end); the node's serializer frames it. */
 export class EncodedGetChunk {
+  readonly start: number;
+  readonly end: number;
+
   constructor(
-    readonly bytes: Buffer,
+    readonly buffer: Buffer,
+    /** The encoded message, a view of `buffer`. */
+    message: Buffer,
     /** Bytes of chunk data in the message. */
     readonly dataLength: number,
-  ) {}
+  ) {
+    this.start = message.byteOffset - buffer.byteOffset;
+    this.end = this.start + message.length;
+  }
 }
 
 const MAX_VARINT_BYTES = 8; // enough for any safe integer (2^53 needs 8 groups of 7 bits)
@@ -23,9 +31,9 @@ const BLOCK_CHECKSUMS = (2 << 3) | 2;
 const OFFSET = (3 << 3) | 0;
 const BLOCK_SIZE = (4 << 3) | 0;
 
-/** Bytes to keep in front of the data for the fields of a message with `checksumBytes` of checksums. */
+/** Bytes to keep in front of the data for the prefix and fields of a message with `checksumBytes` of checksums. */
 export function fieldsRoom(checksumBytes: number): number {
-  return 4 * (1 + MAX_VARINT_BYTES) + checksumBytes;
+  return FRAME_HEADER_BYTES + 4 * (1 + MAX_VARINT_BYTES) + checksumBytes;
 }
 
 /** Where a message's block checksums go when its data (of `dataLength` bytes) starts at `dataAt`. */

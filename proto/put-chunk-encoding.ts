@@ -1,14 +1,18 @@
 // PutChunkRequest encoded by hand into a caller's buffer: the payload is copied once, straight from
 // the stripe, next to its block checksums, instead of protobufjs allocating and copying every
-// message. grpc-js takes the encoded bytes through the client's serializer (storage-proto.ts) and
-// frames them before the write completes, so the caller may reuse the buffer after the write's
-// callback. Field numbers as in storage.proto. Pure: no I/O.
+// message. The caller leaves room in front for gRPC's prefix, so that grpc-js sends the buffer as it
+// is (grpc-framing.ts); the buffer is then the caller's again after the write's callback. Field
+// numbers as in storage.proto. Pure: no I/O.
 import { blockChecksums, blockCount, CHECKSUM_BYTES } from './block-checksums.js';
 import { varintLength, writeVarint } from './protobuf-varint.js';
 
-/** A PutChunkRequest already encoded; the client's serializer passes it through as it is. */
+/** A PutChunkRequest already encoded at buffer[start, end); the client's serializer frames it. */
 export class EncodedPutChunk {
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
 }
 
 export interface PutChunkFields {
@@ -30,11 +34,11 @@ export function encodedLength(fields: PutChunkFields): number {
 }
 
 /**
- * Encodes chunk_id (1), skip_sha256 (5), block_checksums (4) and data (2) into `out` (which must hold
- * encodedLength(fields) bytes) and returns the encoded bytes, a view of `out`.
+ * Encodes chunk_id (1), skip_sha256 (5), block_checksums (4) and data (2) into `out` from `start`
+ * (`out` must hold encodedLength(fields) bytes there) and returns the encoded bytes, a view of `out`.
  */
-export function encodePutChunk(out: Buffer, fields: PutChunkFields): Buffer {
-  let at = 0;
+export function encodePutChunk(out: Buffer, fields: PutChunkFields, start = 0): Buffer {
+  let at = start;
   if (fields.chunkId) {
     const id = Buffer.byteLength(fields.chunkId);
     out[at++] = (1 << 3) | 2;
@@ -58,5 +62,5 @@ export function encodePutChunk(out: Buffer, fields: PutChunkFields): Buffer {
     out.set(fields.data, at);
     at += fields.data.length;
   }
-  return out.subarray(0, at);
+  return out.subarray(start, at);
 }

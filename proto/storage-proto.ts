@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
 import { bearerValue, CLUSTER_TOKEN_METADATA_KEY } from './cluster-token.js';
+import { framedMessage } from './grpc-framing.js';
 import { EncodedPutChunk } from './put-chunk-encoding.js';
 import { EncodedGetChunk } from './get-chunk-encoding.js';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
@@ -99,7 +100,7 @@ let encodingService: grpc.ServiceDefinition | undefined;
 
 /**
  * The service definition the node serves: like storageProto()'s, but GetChunk also sends an
- * EncodedGetChunk as it is: the node encodes its answers in place (get-chunk-encoding.ts).
+ * EncodedGetChunk, framed in place: the node encodes its answers in place (get-chunk-encoding.ts).
  */
 export function encodingStorageService(): grpc.ServiceDefinition {
   if (!encodingService) {
@@ -108,7 +109,7 @@ export function encodingStorageService(): grpc.ServiceDefinition {
     const serialize = get.responseSerialize;
     encodingService = {
       ...service,
-      GetChunk: { ...get, responseSerialize: (m: unknown) => (m instanceof EncodedGetChunk ? m.bytes : serialize(m as never)) },
+      GetChunk: { ...get, responseSerialize: (m: unknown) => (m instanceof EncodedGetChunk ? framedMessage(m.buffer, m.start, m.end) : serialize(m as never)) },
     };
   }
   return encodingService;
@@ -117,7 +118,7 @@ export function encodingStorageService(): grpc.ServiceDefinition {
 let passThroughClient: grpc.ServiceClientConstructor | undefined;
 
 /**
- * Like createStorageClient, but PutChunk also accepts an EncodedPutChunk, sent as it is: the
+ * Like createStorageClient, but PutChunk also accepts an EncodedPutChunk, framed in place: the
  * gateway encodes its messages into reused buffers (put-chunk-encoding.ts).
  */
 export function createEncodingStorageClient(
@@ -133,7 +134,7 @@ export function createEncodingStorageClient(
     passThroughClient = grpc.makeGenericClientConstructor(
       {
         ...service,
-        PutChunk: { ...put, requestSerialize: (m: unknown) => (m instanceof EncodedPutChunk ? m.bytes : serialize(m as never)) },
+        PutChunk: { ...put, requestSerialize: (m: unknown) => (m instanceof EncodedPutChunk ? framedMessage(m.buffer, m.start, m.end) : serialize(m as never)) },
       },
       'StorageService',
     );

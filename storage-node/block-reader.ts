@@ -156,12 +156,12 @@ export async function* readVerifiedBlocks(
     if (withBlockChecksums) {
       const sumsBytes = blockCount(bytes, blockSize) * CHECKSUM_BYTES;
       if (!group.stored) blockChecksums(group.data, buffer, checksumsAt(room, bytes, sumsBytes), blockSize);
-      encoded = new EncodedGetChunk(encodeBlocks(buffer, room, bytes, sumsBytes, group.start, blockSize), bytes);
+      encoded = new EncodedGetChunk(buffer, encodeBlocks(buffer, room, bytes, sumsBytes, group.start, blockSize), bytes);
     } else {
       // The fields are written over the bytes in front of the range, which were verified above.
       const from = Math.max(offset, group.start) - group.start;
       const to = Math.min(offset + length, group.start + bytes) - group.start;
-      encoded = new EncodedGetChunk(encodeData(buffer, room + from, to - from), to - from);
+      encoded = new EncodedGetChunk(buffer, encodeData(buffer, room + from, to - from), to - from);
     }
     yield { encoded, release: () => free.push(buffer) };
   }

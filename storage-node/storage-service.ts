@@ -141,7 +141,7 @@ export function storageService(store: ChunkStore, options: ServiceOptions): Stor
             sending.push(
               new Promise<void>((resolve) =>
                 call.write(encoded, () => {
-                  message.release(); // grpc-js has framed (copied) it by now
+                  message.release(); // written out: grpc-js sends the buffer itself (grpc-framing.ts)
                   resolve();
                 }),
               ),

@@ -36,6 +36,11 @@ export class NodeClient {
       // The data path handles failures itself (reads fail over to parity); grpc-js's transparent
       // retries would also keep a copy of every message sent until the call is committed.
       'grpc.enable_retries': 0,
+      // Without retries grpc-js still holds messages of up to this many bytes per call until the node
+      // answers, and calls their write back before they are sent. ChunkSender reuses a buffer once
+      // its write has called back, and grpc-js sends it without copying (grpc-framing.ts): the
+      // callback must mean "written out".
+      'grpc.per_rpc_retry_buffer_size': 0,
       // The HTTP/2 receive window bounds what a chunk stream can hold in the gateway when its client
       // reads slowly: 1 MiB per stream keeps a download to a few MiB and reads as fast as 8 MiB here
       // (measured 180-194 MB/s either way on a 1 GiB download); other streams are not held up.

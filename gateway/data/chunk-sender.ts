@@ -1,11 +1,14 @@
 // Streams one chunk to its node with PutChunk: one message per stripe unit, each with the xxHash64
 // checksums of its blocks (the node verifies them; no SHA-256 of the chunk on either side). Messages
-// are encoded into a few buffers of this sender's own, reused once gRPC has taken them. A node that
+// are encoded, framed, into a few buffers of this sender's own, which grpc-js sends without copying
+// (grpc-framing.ts): a buffer is reused only after its write's callback, which comes once the bytes
+// are in the socket (NodeClient disables grpc-js's retry buffer, which would call back earlier). A node that
 // fails, refuses or stalls fails only this sender: the stripe writer decides whether the upload can
 // go on without the chunk.
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
+import { FRAME_HEADER_BYTES } from '../../proto/grpc-framing.js';
 import { encodedLength, encodePutChunk, EncodedPutChunk } from '../../proto/put-chunk-encoding.js';
 import { NodeFailure, type NodeClient } from '../cluster/node-client.js';
 
@@ -53,17 +56,18 @@ export class ChunkSender {
   }
 
   /**
-   * Sends `data` as the chunk's next message. Resolves once gRPC has taken (copied) the bytes, so the
-   * caller may reuse the buffer; resolves at once if this sender has failed (the bytes are dropped).
+   * Sends `data` as the chunk's next message. Resolves once gRPC has taken the bytes (they are copied
+   * into this sender's buffer at once, so the caller may reuse `data` then); resolves at once if this sender has failed (the bytes are dropped).
    */
   send(data: Buffer): Promise<void> {
     if (this.failureReason) return Promise.resolve();
     const fields = this.firstMessage ? { chunkId: this.chunkId, skipSha256: true, data } : { data };
     this.firstMessage = false;
-    const length = encodedLength(fields);
+    const length = FRAME_HEADER_BYTES + encodedLength(fields);
     let buffer = this.spare.pop();
     if (!buffer || buffer.length < length) buffer = Buffer.allocUnsafe(Math.max(length, data.length + 4096));
-    const message = new EncodedPutChunk(encodePutChunk(buffer, fields)) as unknown as PutChunkRequest;
+    encodePutChunk(buffer, fields, FRAME_HEADER_BYTES);
+    const message = new EncodedPutChunk(buffer, FRAME_HEADER_BYTES, length) as unknown as PutChunkRequest;
     this.size += data.length;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(
@@ -72,7 +76,8 @@ export class ChunkSender {
       );
       const done = (): void => {
         clearTimeout(timer);
-        if (this.pending.delete(done)) this.spare.push(buffer); // taken by gRPC: free to reuse
+        // Written out: free to reuse. After a failure the write may still be in flight; the buffer is dropped.
+        if (this.pending.delete(done) && !this.failureReason) this.spare.push(buffer);
         resolve();
       };
       this.pending.add(done);

@@ -18,9 +18,13 @@ describe('hand-encoded PutChunkRequest', () => {
     const data = randomBytes(size);
     for (const first of [true, false]) {
       const fields = first ? { chunkId: 'f1c0ffee.3', skipSha256: true, data } : { data };
-      const out = Buffer.alloc(encodedLength(fields) + 10, 0xee);
-      const bytes = encodePutChunk(out, fields);
+      // At the start of the buffer, and behind room for gRPC's prefix as the gateway encodes it.
+      const start = first ? 0 : 5;
+      const out = Buffer.alloc(start + encodedLength(fields) + 10, 0xee);
+      const bytes = encodePutChunk(out, fields, start);
       expect(bytes.length).toBe(encodedLength(fields));
+      expect(bytes.byteOffset - out.byteOffset).toBe(start);
+      expect(out.subarray(0, start).every((b) => b === 0xee)).toBe(true);
       const m = decode(bytes);
       expect(m.chunkId).toBe(first ? 'f1c0ffee.3' : '');
       expect(m.skipSha256).toBe(first);
