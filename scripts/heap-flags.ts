@@ -2,9 +2,9 @@
 // (npm start, the tests' and the bench's clusters), the bench's node restarts and bench:node; the
 // Dockerfile's CMDs repeat them.
 //
-// Every gRPC message received or sent gets a fresh 1 MiB Buffer inside grpc-js (its stream decoder
-// concatenates each message, its framing copies each one), and Node's HTTP/2 and HTTP code one
-// ArrayBuffer per socket read. V8 counts these buffers, until a collection finds them dead, against
+// Every gRPC message received gets a fresh 1 MiB Buffer inside grpc-js (its stream decoder
+// concatenates each message; the large messages we send are framed in place, proto/grpc-framing.ts),
+// and Node's HTTP/2 and HTTP code one ArrayBuffer per socket read. V8 counts these buffers, until a collection finds them dead, against
 // the old generation's allocation limit, which for our small heaps (a node holds about 8 MB of live
 // objects) is only about 12 MB away: a full mark-compact ran every 5-15 MiB a node received, about
 // 12 per node per 512 MiB upload, close to a third of a node's CPU time (perf). With a 64 MB initial

@@ -62,7 +62,7 @@ beforeAll(async () => {
       call.on('data', (m: Buffer) => hashes.push(sha(m)));
       call.on('end', () => done(null, Buffer.from(hashes.join(','))));
     },
-    async Get(call: grpc.ServerWritableStream<Buffer, Buffer>) {
+    async Get(call: grpc.ServerWritableStream<Buffer, Framable>) {
       const [seed, count] = call.request.toString().split(',').map(Number) as [number, number];
       const buffer = Buffer.alloc(FRAME_HEADER_BYTES + 300 * 1024);
       for (let i = 0; i < count; i++) {
