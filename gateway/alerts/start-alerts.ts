@@ -23,7 +23,7 @@ export function startAlerts(
     {
       alerts,
       nodes: deps.registry,
-      redundancy: () => deps.repair.redundancy(),
+      redundancy: () => deps.repair.alertFigures(),
       probeDatabase: (timeoutMs) => probeDatabase(deps.databaseUrl, timeoutMs),
     },
     settings,
