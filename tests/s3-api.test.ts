@@ -18,12 +18,14 @@ import {
   GetObjectAclCommand,
   GetObjectCommand,
   ListBucketsCommand,
+  ListObjectsV2Command,
   PutBucketCorsCommand,
   PutObjectCommand,
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster.js';
 import { nodeDir } from './helpers/cluster-nodes.js';
@@ -405,6 +407,46 @@ describe('S3 API on one cluster', () => {
     expect((await s3.get(b, 'o')).text).toBe('x');
     // An ACL that is not a canned one is refused rather than ignored.
     expectS3Error(await s3.raw.send({ method: 'PUT', path: `/${bucketName('acl-bad')}`, headers: { 'x-amz-acl': 'everyone-may' } }), 400, 'InvalidArgument');
+  });
+
+  test('listings of long and short pages answered at the same time, one read slowly, each hold exactly their own keys (the gateway reuses and grows its listing buffers)', async () => {
+    // Keys go in as rows, as a completed PutObject leaves them (without chunks): pages of 1,000
+    // long keys (about 300 KB of XML, more than a kept buffer holds) and of short ones.
+    const [big, small] = [await s3.bucket('list-big'), await s3.bucket('list-small')];
+    const db = new pg.Client({ connectionString: cluster.databaseUrl });
+    await db.connect();
+    const keysOf = (prefix: string, n: number, pad: number): string[] =>
+      Array.from({ length: n }, (_, i) => `${prefix}/${String(i).padStart(4, '0')}-${'k'.repeat(pad)}`);
+    const bigKeys = keysOf('big', 1000, 180);
+    const smallKeys = keysOf('small', 300, 8);
+    try {
+      for (const [bucket, keys] of [[big, bigKeys], [small, smallKeys]] as const) {
+        await db.query(
+          `INSERT INTO files (id, filename, content_type, size, status, stripe_unit, stripe_width, completed_at, etag, md5, bucket_id, object_key)
+           SELECT gen_random_uuid(), 'f', 'application/octet-stream', 1, 'completed', 1048576, 4, now(), md5(k), md5(k), b.id, k
+           FROM unnest($2::text[]) k, buckets b WHERE b.name = $1`,
+          [bucket, keys],
+        );
+      }
+    } finally {
+      await db.end();
+    }
+    const listUrl = (bucket: string) => getSignedUrl(s3.sdk, new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+    const slow = await pausedGet(await listUrl(big));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const bucket = i % 2 ? big : small;
+        const res = await s3.raw.send({ method: 'GET', path: `/${bucket}`, query: { 'list-type': '2' } });
+        return { bucket, res };
+      }),
+    );
+    for (const { bucket, res } of answers) {
+      expectOk(res);
+      expect(xmlValues(res.text, 'Key'), bucket).toEqual(bucket === big ? bigKeys : smallKeys);
+    }
+    const rest = await slow.readRest();
+    expect(rest.error).toBeNull();
+    expect(xmlValues(rest.body.toString('utf8'), 'Key')).toEqual(bigKeys);
   });
 
   test('virtual-host style: Host <bucket>.s3.local lists and gets objects', async () => {

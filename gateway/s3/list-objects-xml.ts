@@ -45,8 +45,9 @@ const element = (name: string, value: string): string => `<${name}>${xmlText(val
  * flattened and encoded again on sending) and a fifth of its p99, from the garbage it no longer makes.
  */
 class DocumentBytes {
-  private buffer = Buffer.allocUnsafe(64 * 1024);
   private length = 0;
+
+  constructor(private buffer: Buffer) {}
 
   append(text: string): void {
     const most = text.length * 3; // a UTF-16 code unit is at most 3 bytes of UTF-8
@@ -63,8 +64,12 @@ class DocumentBytes {
   }
 }
 
-/** The ListBucketResult document (UTF-8) of a ListObjectsV2 (version 2) or ListObjects (version 1) answer. */
-export function renderListBucketResult(bucket: string, result: ListObjectsResult, owner: Owner): Buffer {
+/**
+ * The ListBucketResult document (UTF-8) of a ListObjectsV2 (version 2) or ListObjects (version 1)
+ * answer, written into `room` (or into a larger buffer when it is too small; the answer is a view of
+ * whichever it ends in), so that a caller can keep one buffer for every page it serves.
+ */
+export function renderListBucketResult(bucket: string, result: ListObjectsResult, owner: Owner, room: Buffer = Buffer.allocUnsafe(64 * 1024)): Buffer {
   const { request } = result;
   const name = request.encodingType === 'url' ? s3UrlEncode : (s: string) => s;
   let head = `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="${S3_XMLNS}">`;
@@ -82,7 +87,7 @@ export function renderListBucketResult(bucket: string, result: ListObjectsResult
   head += `<IsTruncated>${result.isTruncated}</IsTruncated>`;
   if (result.nextContinuationToken !== null) head += element('NextContinuationToken', result.nextContinuationToken);
   if (result.nextMarker !== null) head += element('NextMarker', name(result.nextMarker));
-  const doc = new DocumentBytes();
+  const doc = new DocumentBytes(room);
   doc.append(head);
   const ownerXml = request.fetchOwner ? `<Owner>${element('ID', owner.id)}${element('DisplayName', owner.displayName)}</Owner>` : '';
   for (const o of result.contents) {
