@@ -2,9 +2,9 @@
 // checksums of its blocks (the node verifies them; no SHA-256 of the chunk on either side). Messages
 // are encoded, framed, into a few buffers of this sender's own, which grpc-js sends without copying
 // (grpc-framing.ts): a buffer is reused only after its write's callback, which comes once the bytes
-// are in the socket (NodeClient disables grpc-js's retry buffer, which would call back earlier). A node that
-// fails, refuses or stalls fails only this sender: the stripe writer decides whether the upload can
-// go on without the chunk.
+// are in the socket (NodeClient disables grpc-js's retry buffer, which would call back earlier).
+// A node that fails, refuses or stalls fails only this sender: the stripe writer decides whether the
+// upload can go on without the chunk.
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import type { PutChunkRequest } from '../../proto/generated/storage/PutChunkRequest.js';
 import type { PutChunkResponse__Output } from '../../proto/generated/storage/PutChunkResponse.js';
@@ -57,7 +57,8 @@ export class ChunkSender {
 
   /**
    * Sends `data` as the chunk's next message. Resolves once gRPC has taken the bytes (they are copied
-   * into this sender's buffer at once, so the caller may reuse `data` then); resolves at once if this sender has failed (the bytes are dropped).
+   * into this sender's buffer at once, so the caller may reuse `data` then); resolves at once if
+   * this sender has failed (the bytes are dropped).
    */
   send(data: Buffer): Promise<void> {
     if (this.failureReason) return Promise.resolve();
