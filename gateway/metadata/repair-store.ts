@@ -78,6 +78,14 @@ export const LOSS_GROUPS = `
   FROM per_file p JOIN files f ON f.id = p.file_id AND f.status = 'completed'
   GROUP BY p.lost, f.parity_width ORDER BY p.lost`;
 
+/** A row of LOSS_GROUPS: how many completed files (and their bytes) with this parity lost `lost` chunks. */
+interface LossGroup {
+  lost: number;
+  parity: number;
+  files: number;
+  bytes: number;
+}
+
 function scrubRun(r: Record<string, unknown>): ScrubRun {
   return {
     id: Number(r.id),
@@ -423,8 +431,8 @@ export class RepairStore {
 
   // ---- the report ----
 
-  private lossGroups(): Promise<{ lost: number; parity: number; files: number; bytes: number }[]> {
-    return this.pool.query<{ lost: number; parity: number; files: number; bytes: number }>(LOSS_GROUPS).then((r) => r.rows);
+  private lossGroups(): Promise<LossGroup[]> {
+    return this.pool.query<LossGroup>(LOSS_GROUPS).then((r) => r.rows);
   }
 
   private async healQueueFigures(): Promise<RedundancyReport['heal_queue']> {
