@@ -5,7 +5,6 @@
 // numbers as in storage.proto. Pure: no I/O.
 import { blockChecksums, blockCount, CHECKSUM_BYTES } from './block-checksums.js';
 import { varintLength, writeVarint } from './protobuf-varint.js';
-import { copyBytes } from './byte-copy.js';
 
 /** A PutChunkRequest already encoded at buffer[start, end); the client's serializer frames it. */
 export class EncodedPutChunk {
@@ -60,7 +59,7 @@ export function encodePutChunk(out: Buffer, fields: PutChunkFields, start = 0): 
   if (fields.data.length) {
     out[at++] = (2 << 3) | 2;
     at = writeVarint(out, at, fields.data.length);
-    copyBytes(out, at, fields.data); // the data may be a stripe buffer in shared memory
+    out.set(fields.data, at);
     at += fields.data.length;
   }
   return out.subarray(start, at);

@@ -1,11 +1,13 @@
 // The worker side of hash-threads.ts: keeps the running hashes it was given and updates them from
-// shared memory, in the order the requests come, answering each one. No I/O, no other state.
+// the blocks of shared memory it was started with, in the order the requests come, answering each
+// one (the answer frees the block). No I/O, no other state.
 import { createHash, type Hash } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
-import type { HashReply, HashRequest } from './hash-threads.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HashReply, HashRequest, HashThreadData } from './hash-threads.js';
 
 const port = parentPort;
 if (!port) throw new Error('hash-worker.js runs as a worker thread of hash-threads.js');
+const { memory, blockBytes } = workerData as HashThreadData;
 
 const hashes = new Map<number, Hash>();
 
@@ -17,7 +19,7 @@ function answer(request: HashRequest): HashReply {
     case 'update': {
       const hash = hashes.get(request.id);
       if (!hash) throw new Error(`no hash ${request.id}`);
-      hash.update(new Uint8Array(request.memory, request.offset, request.length));
+      hash.update(new Uint8Array(memory, request.block * blockBytes, request.length));
       return { id: request.id };
     }
     case 'digest': {

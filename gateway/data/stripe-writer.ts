@@ -1,12 +1,11 @@
 // Cuts a byte stream into stripes of k data units, computes m parity units per stripe, and sends
-// unit i of every stripe to chunk i. The hashes it is given (ThreadedHash: MD5, SHA-256) read each
-// stripe's bytes on their threads while it is coded and sent; its buffers are then shared memory.
+// unit i of every stripe to chunk i. The hashes it is given (ThreadedHash: MD5, SHA-256) take each
+// stripe's bytes, to hash on their threads while the stripe is coded and sent.
 //
 // Chunk streams open lazily, so a small file uses only as many data chunks as it has units (plus
 // its parity chunks). A chunk whose node fails, refuses or stalls is dropped and recorded as missing;
 // the upload goes on while it can still lose no more than `tolerated` chunks.
 // Two stripe buffers are reused: one fills from the client while the other is coded and sent.
-import { copyBytes } from '../../proto/byte-copy.js';
 import type { ChunkSender } from './chunk-sender.js';
 import type { ErasureCoder } from './erasure-code.js';
 import type { ThreadedHash } from './hash-threads.js';
@@ -50,7 +49,7 @@ export class StripeWriter {
   ) {
     const m = parityOf(layout);
     this.slots = [0, 1].map(() => ({
-      data: hashes.length > 0 ? Buffer.from(new SharedArrayBuffer(stripeBytes(layout))) : Buffer.allocUnsafe(stripeBytes(layout)),
+      data: Buffer.allocUnsafe(stripeBytes(layout)),
       parity: Buffer.allocUnsafe(Math.max(1, m) * layout.unit),
       released: Promise.resolve(),
     }));
@@ -64,7 +63,7 @@ export class StripeWriter {
     const capacity = stripeBytes(this.layout);
     for (let position = 0; position < data.length; ) {
       const take = Math.min(capacity - this.filled, data.length - position);
-      copyBytes(this.slots[this.slot]!.data, this.filled, data.subarray(position, position + take));
+      data.copy(this.slots[this.slot]!.data, this.filled, position, position + take);
       this.filled += take;
       position += take;
       this.offset += take;
@@ -98,7 +97,8 @@ export class StripeWriter {
     const current = this.slots[this.slot]!;
     const size = last ? this.offset : Number.MAX_SAFE_INTEGER; // before the end, every unit of the stripe is whole
     const shard = last ? unitLength(this.offset, this.stripe, 0, this.layout) : unit;
-    // The stripe's bytes in file order are data[0, filled): hashed while the rest is coded and sent.
+    // The stripe's bytes in file order are data[0, filled): copied out for the hashes (the buffer is
+    // reused once they resolve) while the stripe is coded and sent.
     const hashed = this.filled > 0 ? this.hashes.map((h) => h.update(current.data.subarray(0, this.filled))) : [];
     if (shard > 0) {
       current.data.fill(0, this.filled, k * shard); // short or absent units of the last stripe code as zeros
@@ -113,7 +113,7 @@ export class StripeWriter {
         sends.push(sender.send(bytes));
       }
       current.released = Promise.all([...sends, ...hashed]);
-      current.released.catch(() => undefined); // a failed hash is seen when the buffer is next wanted
+      current.released.catch(() => undefined); // a failure is seen when the buffer is next wanted
       this.checkQuorum();
     }
     this.stripe += 1;
