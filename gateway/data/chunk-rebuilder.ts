@@ -2,12 +2,12 @@
 // (which decodes around the chunks being rebuilt), codes it again stripe by stripe, and sends only
 // the rebuilt chunks to their new nodes. The digest of what was read (SHA-256 for /files, MD5 for S3
 // objects and parts) must equal the file's, so a rebuild never writes bytes that differ from the upload.
+import { createHash } from 'node:crypto';
 import type { NodeAccess } from '../cluster/node-registry.js';
 import type { NodeClient } from '../cluster/node-client.js';
 import type { ChunkRow } from '../metadata/metadata.js';
 import { ChunkSender } from './chunk-sender.js';
 import type { ErasureCoder } from './erasure-code.js';
-import { ThreadedHash } from './hash-threads.js';
 import { readFileRange, type StoredFile } from './stripe-reader.js';
 import { StripeWriter } from './stripe-writer.js';
 import { chunkLength } from './stripe-layout.js';
@@ -46,7 +46,6 @@ export async function rebuildChunks(
   const byNumber = new Map(chunks.map((c) => [c.chunk_number, c]));
   // Lost chunks are not read from, whatever their state says; chunks being moved still are.
   const sources = chunks.map((c) => (lost.has(c.chunk_number) ? { ...c, state: 'healing' as const } : c));
-  const hash = new ThreadedHash(digest.algorithm);
   const writer = new StripeWriter(
     layout,
     options.coder(layout.width, layout.parity),
@@ -55,8 +54,8 @@ export async function rebuildChunks(
       return node ? new ChunkSender(node, byNumber.get(n)!.chunk_id, options.stallMs) : null;
     },
     layout.width + layout.parity, // the writer never gives up for the chunks it does not write
-    [hash],
   );
+  const hash = createHash(digest.algorithm);
   let writing: Promise<void> = Promise.resolve();
   const aborted = (): void => writer.abort();
   options.signal.addEventListener('abort', aborted);
@@ -72,12 +71,13 @@ export async function rebuildChunks(
         (writing = writing.then(async () => {
           if (options.signal.aborted) throw new RebuildError('rebuild cancelled');
           await options.throttle.take(bytes.length);
+          hash.update(bytes);
           await writer.write(bytes);
         })),
       { access: options.access, coder: options.coder, stallMs: options.stallMs, onFault: () => undefined },
     );
     const written = await writer.finish();
-    const read = await hash.digest();
+    const read = hash.digest('hex');
     if (written.size !== file.size || read !== digest.hex) {
       throw new RebuildError(`file ${file.id} read back as ${written.size} bytes with ${digest.algorithm} ${read}, expected ${digest.hex}`);
     }
@@ -93,7 +93,6 @@ export async function rebuildChunks(
     writer.abort();
     throw err;
   } finally {
-    hash.dispose();
     options.signal.removeEventListener('abort', aborted);
   }
 }

@@ -1,6 +1,5 @@
 // Cuts a byte stream into stripes of k data units, computes m parity units per stripe, and sends
-// unit i of every stripe to chunk i. The hashes it is given (ThreadedHash: MD5, SHA-256) take each
-// stripe's bytes, to hash on their threads while the stripe is coded and sent.
+// unit i of every stripe to chunk i. Callers hash what they need (SHA-256, MD5, ...) on the way in.
 //
 // Chunk streams open lazily, so a small file uses only as many data chunks as it has units (plus
 // its parity chunks). A chunk whose node fails, refuses or stalls is dropped and recorded as missing;
@@ -8,7 +7,6 @@
 // Two stripe buffers are reused: one fills from the client while the other is coded and sent.
 import type { ChunkSender } from './chunk-sender.js';
 import type { ErasureCoder } from './erasure-code.js';
-import type { ThreadedHash } from './hash-threads.js';
 import { StorageUnavailable } from './storage-unavailable.js';
 import { chunkLength, chunkNumbers, parityOf, stripeBytes, unitLength, type StripeLayout } from './stripe-layout.js';
 
@@ -44,8 +42,6 @@ export class StripeWriter {
     private readonly openChunk: (chunkNumber: number) => ChunkSender | null,
     /** How many chunks the file may lose and still be stored (k + m - write quorum). */
     private readonly tolerated: number,
-    /** Hashes of the file's bytes, fed stripe by stripe. */
-    private readonly hashes: readonly ThreadedHash[] = [],
   ) {
     const m = parityOf(layout);
     this.slots = [0, 1].map(() => ({
@@ -97,9 +93,6 @@ export class StripeWriter {
     const current = this.slots[this.slot]!;
     const size = last ? this.offset : Number.MAX_SAFE_INTEGER; // before the end, every unit of the stripe is whole
     const shard = last ? unitLength(this.offset, this.stripe, 0, this.layout) : unit;
-    // The stripe's bytes in file order are data[0, filled): copied out for the hashes (the buffer is
-    // reused once they resolve) while the stripe is coded and sent.
-    const hashed = this.filled > 0 ? this.hashes.map((h) => h.update(current.data.subarray(0, this.filled))) : [];
     if (shard > 0) {
       current.data.fill(0, this.filled, k * shard); // short or absent units of the last stripe code as zeros
       if (m > 0) await this.coder.encode(current.data.subarray(0, k * shard), current.parity.subarray(0, m * shard), shard);
@@ -112,8 +105,7 @@ export class StripeWriter {
         const bytes = n < k ? current.data.subarray(n * shard, n * shard + length) : current.parity.subarray((n - k) * shard, (n - k + 1) * shard);
         sends.push(sender.send(bytes));
       }
-      current.released = Promise.all([...sends, ...hashed]);
-      current.released.catch(() => undefined); // a failure is seen when the buffer is next wanted
+      current.released = Promise.all(sends);
       this.checkQuorum();
     }
     this.stripe += 1;

@@ -13,7 +13,6 @@ import { planChunks } from '../cluster/placement.js';
 import type { HealRequests } from '../cluster/healer.js';
 import { chunkLength, chunkNumbers, parityOf, stripeBytes, type StripeLayout } from '../data/stripe-layout.js';
 import type { ErasureCoder } from '../data/erasure-code.js';
-import { ThreadedHash, type ThreadedAlgorithm } from '../data/hash-threads.js';
 import { StripeWriter, type WrittenFile } from '../data/stripe-writer.js';
 import { StorageUnavailable } from '../data/storage-unavailable.js';
 import { bytesUploaded } from '../metrics/http-metrics.js';
@@ -28,14 +27,10 @@ export interface FileSpec {
   filename: string;
   contentType: string;
   place: FilePlace;
-  /** The hash of the file's bytes the caller needs (computed beside the event loop). */
-  hash: ThreadedAlgorithm;
 }
 
 export interface WrittenUpload extends WrittenFile {
   fileId: string;
-  /** The spec's hash of the bytes written, lower-case hex. */
-  digest: string;
 }
 
 export class FileUploads {
@@ -72,7 +67,6 @@ export class FileUpload {
   private readonly reserved = new Map<number, number>();
   private created = false;
   private writer: StripeWriter | undefined;
-  private hash: ThreadedHash | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private ended = false;
 
@@ -126,7 +120,6 @@ export class FileUpload {
     this.created = true;
     this.heartbeat = setInterval(() => void this.metadata.touchUpload(this.fileId).catch(() => undefined), HEARTBEAT_MS);
     const stall = this.uploads.config.nodeStallMs;
-    this.hash = new ThreadedHash(spec.hash);
     this.writer = new StripeWriter(
       layout,
       this.coder(layout.width, parityOf(layout)),
@@ -137,7 +130,6 @@ export class FileUpload {
         return new ChunkSender(this.registry.client(nodeId), chunkIdFor(this.fileId, n), stall);
       },
       this.uploads.tolerated,
-      [this.hash],
     );
   }
 
@@ -166,14 +158,13 @@ export class FileUpload {
    * request before the file may become visible.
    */
   async complete(): Promise<WrittenUpload> {
-    if (!this.writer || !this.hash) throw new Error('FileUpload.complete before open');
+    if (!this.writer) throw new Error('FileUpload.complete before open');
     const written = await this.writer.finish();
-    const digest = await this.hash.digest();
     for (const c of written.chunks) {
       const nodeId = this.plan.get(c.chunkNumber);
       if (c.state === 'missing' && nodeId) this.registry.callFailed(nodeId, c.error);
     }
-    return { ...written, fileId: this.fileId, digest };
+    return { ...written, fileId: this.fileId };
   }
 
   /** Makes a completed upload visible through `commit` (see finish). */
@@ -205,7 +196,6 @@ export class FileUpload {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
-    this.hash?.dispose();
     this.registry.release(this.reserved);
   }
 }

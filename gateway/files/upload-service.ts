@@ -1,5 +1,6 @@
 // A /files upload from request to visible file: the multipart form is read as it streams, the file
 // goes through FileUpload (placement, chunks, cleanup on failure), hashed with SHA-256 (its ETag).
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { badRequest, unavailable } from '../http/api-error.js';
 import { FILES_BUCKET_ID, type ChunkRow, type FileRow, type Metadata } from '../metadata/metadata.js';
@@ -74,11 +75,13 @@ export class UploadService {
           filename: checkFilename(incoming.filename),
           contentType: checkContentType(partContentType ?? incoming.contentType),
           place: { bucketId: FILES_BUCKET_ID },
-          hash: 'sha256',
         });
-        for await (const data of incoming.stream) await upload.write(data as Buffer);
-        const written = await upload.complete();
-        return { written, sha256: written.digest };
+        const hash = createHash('sha256');
+        for await (const data of incoming.stream) {
+          hash.update(data as Buffer);
+          await upload.write(data as Buffer);
+        }
+        return { written: await upload.complete(), sha256: hash.digest('hex') };
       });
       // Only now is the whole body read and found right (no second file, the client still there,
       // every byte its Content-Length announced): a request that fails leaves no visible file.

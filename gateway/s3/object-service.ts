@@ -1,7 +1,7 @@
 // S3 objects over the same engine as /files: a PUT, a part or a copy is written through FileUpload
 // (striped, erasure coded) and committed through the object store; a GET reads the object's file,
 // or its parts in order for a multipart object. No HTTP here: handlers parse and answer.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ChunkDeleter } from '../cluster/chunk-deleter.js';
 import type { DownloadService } from '../files/download-service.js';
 import type { FileUpload, FileUploads } from '../files/file-upload.js';
@@ -21,11 +21,8 @@ export const MAX_PARTS = 10_000;
 export interface ObjectPayload {
   length: number;
   body: AsyncIterable<Buffer>;
-  /**
-   * After the body, given the MD5 of the bytes stored: the digests, the flexible checksums
-   * verified; throws BadDigest and the like on a mismatch.
-   */
-  digests(md5: string): Promise<PayloadDigest>;
+  /** After the body: the MD5 and the flexible checksums; throws BadDigest and the like on a mismatch. */
+  digests(): Promise<PayloadDigest>;
 }
 
 export interface PayloadDigest {
@@ -60,31 +57,24 @@ export class ObjectService {
     return this.files.config.maxFileSize;
   }
 
-  /**
-   * Writes `feed`'s bytes as a new file and commits it with `commit`, which gets their MD5 (hex);
-   * cleans up on any failure.
-   */
+  /** Writes `feed`'s bytes as a new file and commits it with `commit`; cleans up on any failure. */
   private async write<T>(
     bound: number,
     spec: { filename: string; contentType: string; place: { bucketId: number; uploadId?: string; partNumber?: number } },
     feed: (upload: FileUpload) => Promise<void>,
-    commit: (fileId: string, written: WrittenChunks, md5: string) => Promise<T>,
+    commit: (fileId: string, written: WrittenChunks) => Promise<T>,
   ): Promise<T> {
     return this.activity.during(async () => {
       const upload = this.files.begin(bound);
       try {
-        await upload.open({ ...spec, hash: 'md5' });
+        await upload.open(spec);
         await feed(upload);
         if (upload.size !== bound) throw s3Errors.incompleteBody();
         return await upload.finish((written) =>
-          commit(
-            written.fileId,
-            {
-              size: written.size,
-              chunks: written.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
-            },
-            written.digest,
-          ),
+          commit(written.fileId, {
+            size: written.size,
+            chunks: written.chunks.map((c) => ({ chunkNumber: c.chunkNumber, size: c.size, checksum: null, state: c.state })),
+          }),
         );
       } catch (err) {
         await upload.cancel();
@@ -120,8 +110,8 @@ export class ObjectService {
       async (upload) => {
         for await (const data of payload.body) await upload.write(data);
       },
-      async (fileId, written, md5) => {
-        const digest = await payload.digests(md5);
+      async (fileId, written) => {
+        const digest = await payload.digests();
         const result = await this.store.commitObject(
           fileId,
           bucket.id,
@@ -164,7 +154,7 @@ export class ObjectService {
     return chunks;
   }
 
-  /** Server-side copy of [start, end) of `source` into a new file (its MD5 computed by write). */
+  /** Server-side copy of [start, end) of `source` into a new file, hashed with MD5 on the way. */
   private async copyInto<T>(
     source: FileRow,
     start: number,
@@ -172,12 +162,16 @@ export class ObjectService {
     spec: { filename: string; contentType: string; place: { bucketId: number; uploadId?: string; partNumber?: number } },
     commit: (fileId: string, written: WrittenChunks, md5: string) => Promise<T>,
   ): Promise<T> {
+    const md5 = createHash('md5');
     return this.write(
       end - start,
       spec,
-      // upload.write copies into the stripe buffer: the reader may reuse `bytes`.
-      (upload) => this.read(source, start, end, (bytes) => upload.write(bytes)),
-      commit,
+      (upload) =>
+        this.read(source, start, end, async (bytes) => {
+          md5.update(bytes);
+          await upload.write(bytes); // copies into the stripe buffer: the reader may reuse `bytes`
+        }),
+      (fileId, written) => commit(fileId, written, md5.digest('hex')),
     );
   }
 
@@ -249,7 +243,7 @@ export class ObjectService {
       async (file) => {
         for await (const data of payload.body) await file.write(data);
       },
-      async (fileId, written, md5) => this.commitPart(upload, partNumber, fileId, written, await payload.digests(md5)),
+      async (fileId, written) => this.commitPart(upload, partNumber, fileId, written, await payload.digests()),
     ).catch((err: unknown) => {
       // The upload was aborted between the check and the part's row.
       if ((err as { code?: string }).code === '23503') throw s3Errors.noSuchUpload(upload.id);

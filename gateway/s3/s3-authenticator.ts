@@ -58,7 +58,7 @@ export class SigV4Authenticator implements S3Authenticator {
             yield data as Buffer;
           }
         })(),
-        digests: (md5) => digests.finish(md5, source.trailers),
+        digests: () => digests.finish(source.trailers),
       };
     };
     return { identity: keyIdentity(key), payload, body };
