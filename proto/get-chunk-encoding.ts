@@ -4,23 +4,18 @@
 // so the data is not copied again in the process; the buffer may be reused after the write's
 // callback. Field numbers as in storage.proto; fields may come in any order on the wire. Pure: no I/O.
 
-import { FRAME_HEADER_BYTES } from './grpc-framing.js';
+import { EncodedMessage, FRAME_HEADER_BYTES } from './grpc-framing.js';
 import { varintLength, writeVarint } from './protobuf-varint.js';
 
-/** A GetChunkResponse already encoded at buffer[start, end); the node's serializer frames it. */
-export class EncodedGetChunk {
-  readonly start: number;
-  readonly end: number;
-
+/** A GetChunkResponse already encoded into a view of its buffer; the node's serializer frames it. */
+export class EncodedGetChunk extends EncodedMessage {
   constructor(
-    readonly buffer: Buffer,
-    /** The encoded message, a view of `buffer`. */
+    buffer: Buffer,
     message: Buffer,
     /** Bytes of chunk data in the message. */
     readonly dataLength: number,
   ) {
-    this.start = message.byteOffset - buffer.byteOffset;
-    this.end = this.start + message.length;
+    super(buffer, message);
   }
 }
 

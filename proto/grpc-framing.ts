@@ -14,6 +14,27 @@ const FRAMED_MESSAGE: unique symbol = Symbol.for('grpc-js.framed-message') as ne
 export const framesInPlace = (grpc.experimental as Record<string, unknown>)['FRAMED_MESSAGE'] === FRAMED_MESSAGE;
 
 /**
+ * A message already encoded into `message`, a view of `buffer` (which may have room in front of it
+ * for the prefix): what our encoders give the serializers, which hand framed() to grpc-js.
+ */
+export class EncodedMessage {
+  readonly start: number;
+  readonly end: number;
+
+  constructor(
+    readonly buffer: Buffer,
+    message: Buffer,
+  ) {
+    this.start = message.byteOffset - buffer.byteOffset;
+    this.end = this.start + message.length;
+  }
+
+  framed(): Buffer {
+    return framedMessage(this.buffer, this.start, this.end);
+  }
+}
+
+/**
  * A message encoded at buffer[start, end), to hand to grpc-js from a serializer. With at least
  * FRAME_HEADER_BYTES of room in front of it, the prefix is written there and the framed view is
  * returned, marked, so grpc-js sends it without copying; the buffer must then stay unchanged until

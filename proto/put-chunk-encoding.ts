@@ -4,16 +4,11 @@
 // is (grpc-framing.ts); the buffer is then the caller's again after the write's callback. Field
 // numbers as in storage.proto. Pure: no I/O.
 import { blockChecksums, blockCount, CHECKSUM_BYTES } from './block-checksums.js';
+import { EncodedMessage } from './grpc-framing.js';
 import { varintLength, writeVarint } from './protobuf-varint.js';
 
-/** A PutChunkRequest already encoded at buffer[start, end); the client's serializer frames it. */
-export class EncodedPutChunk {
-  constructor(
-    readonly buffer: Buffer,
-    readonly start: number,
-    readonly end: number,
-  ) {}
-}
+/** A PutChunkRequest already encoded into a view of its buffer; the client's serializer frames it. */
+export class EncodedPutChunk extends EncodedMessage {}
 
 export interface PutChunkFields {
   chunkId?: string; // first message only

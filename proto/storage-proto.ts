@@ -7,7 +7,6 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType } from './generated/storage.js';
 import type { StorageServiceClient } from './generated/storage/StorageService.js';
 import { bearerValue, CLUSTER_TOKEN_METADATA_KEY } from './cluster-token.js';
-import { framedMessage } from './grpc-framing.js';
 import { EncodedPutChunk } from './put-chunk-encoding.js';
 import { EncodedGetChunk } from './get-chunk-encoding.js';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context.js';
@@ -109,7 +108,7 @@ export function encodingStorageService(): grpc.ServiceDefinition {
     const serialize = get.responseSerialize;
     encodingService = {
       ...service,
-      GetChunk: { ...get, responseSerialize: (m: unknown) => (m instanceof EncodedGetChunk ? framedMessage(m.buffer, m.start, m.end) : serialize(m as never)) },
+      GetChunk: { ...get, responseSerialize: (m: unknown) => (m instanceof EncodedGetChunk ? m.framed() : serialize(m as never)) },
     };
   }
   return encodingService;
@@ -134,7 +133,7 @@ export function createEncodingStorageClient(
     passThroughClient = grpc.makeGenericClientConstructor(
       {
         ...service,
-        PutChunk: { ...put, requestSerialize: (m: unknown) => (m instanceof EncodedPutChunk ? framedMessage(m.buffer, m.start, m.end) : serialize(m as never)) },
+        PutChunk: { ...put, requestSerialize: (m: unknown) => (m instanceof EncodedPutChunk ? m.framed() : serialize(m as never)) },
       },
       'StorageService',
     );

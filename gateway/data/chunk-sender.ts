@@ -67,8 +67,7 @@ export class ChunkSender {
     const length = FRAME_HEADER_BYTES + encodedLength(fields);
     let buffer = this.spare.pop();
     if (!buffer || buffer.length < length) buffer = Buffer.allocUnsafe(Math.max(length, data.length + 4096));
-    encodePutChunk(buffer, fields, FRAME_HEADER_BYTES);
-    const message = new EncodedPutChunk(buffer, FRAME_HEADER_BYTES, length) as unknown as PutChunkRequest;
+    const message = new EncodedPutChunk(buffer, encodePutChunk(buffer, fields, FRAME_HEADER_BYTES)) as unknown as PutChunkRequest;
     this.size += data.length;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(
