@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AccessKeys, keyIdentity, KeySecretUnreadable } from '../gateway/auth/access-keys.js';
 import type { S3Identity } from '../gateway/s3/s3-context.js';
@@ -20,7 +19,7 @@ import { errorHandler } from '../gateway/http/error-handler.js';
 import { keysRouter } from '../gateway/http/keys-routes.js';
 import { KeyStore } from '../gateway/metadata/key-store.js';
 import { migrate } from '../gateway/metadata/migrate.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createTestDatabase, testPool, type TestDatabase } from './helpers/database.js';
 import { clusterForTest, undoAfterEach } from './helpers/cleanup.js';
 
 let db: TestDatabase;
@@ -199,7 +198,7 @@ describe('access keys service', () => {
 describe('root key bootstrap', () => {
   test('generated once, even when four gateways start at once; later starts find it', async () => {
     await withFreshDatabase(async (_store, fresh) => {
-      const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: fresh.url, max: 1 }));
+      const pools = Array.from({ length: 4 }, () => testPool(fresh.url, 1));
       try {
         const outcomes = await Promise.all(pools.map((p) => ensureRootKey(new KeyStore(p), serverKey)));
         const generated = outcomes.filter((o) => o.kind === 'generated');

@@ -1,7 +1,6 @@
-import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { migrate } from '../gateway/metadata/migrate.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createTestDatabase, testPool, type TestDatabase } from './helpers/database.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -12,7 +11,7 @@ afterAll(async () => {
 });
 
 test('gateways starting at once apply each migration exactly once', async () => {
-  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url, max: 1 }));
+  const pools = Array.from({ length: 4 }, () => testPool(db.url, 1));
   try {
     const results = await Promise.all(pools.map((p) => migrate(p)));
     // One of them applied everything, the others found it done.

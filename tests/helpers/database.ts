@@ -17,6 +17,19 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
+/**
+ * A pool on a test database that survives the database being dropped under it. pool.end() resolves
+ * before its clients have closed; DROP DATABASE ... WITH (FORCE) may then terminate one, and its
+ * FATAL 57P01 would otherwise surface as an uncaught exception (on the client, or as the pool's own
+ * 'error' event for an idle client, which throws when nobody listens).
+ */
+export function testPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = inject('adminDatabaseUrl');
   const name = `objstore_test_${randomBytes(6).toString('hex')}`;
@@ -25,13 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = withDatabase(adminUrl, name);
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  // pool.end() resolves before its clients have closed; DROP DATABASE ... WITH (FORCE) may then
-  // terminate one, whose FATAL 57P01 would otherwise surface as an uncaught exception.
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  // The pool passes an idle client's error on as its own 'error' event, which throws when nobody
-  // listens: the same FATAL can reach an idle client that pool.end() is still closing.
-  pool.on('error', () => undefined);
+  const pool = testPool(url, 4);
   return {
     url,
     name,
